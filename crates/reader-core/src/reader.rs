@@ -1,0 +1,520 @@
+//! [`Reader`]: asyncio's `StreamReader` as a resumable state machine.
+
+use crate::buffer::RecvBuffer;
+use crate::error::{InvalidArgument, ReadError};
+use crate::separators::{find, SearchMemo, Separators};
+use bytes::{Bytes, BytesMut};
+use core::task::{ready, Poll};
+
+/// asyncio's default buffer limit: 64 KiB.
+pub const DEFAULT_LIMIT: usize = 64 * 1024;
+
+/// asyncio's `StreamReader`, without the I/O.
+///
+/// A driver puts in what the transport received ([`feed`](Self::feed),
+/// [`spare_capacity`](Self::spare_capacity) + [`commit`](Self::commit),
+/// [`feed_eof`](Self::feed_eof), [`set_error`](Self::set_error)); the
+/// application asks for data ([`read`](Self::read),
+/// [`readline`](Self::readline), [`readexactly`](Self::readexactly),
+/// [`readuntil`](Self::readuntil), ...). Each read answers
+/// [`Poll::Ready`] with a result or [`Poll::Pending`] when it needs more
+/// input; calling it again after more input resumes it. A read consumes
+/// nothing until it is ready, so a read that is abandoned (a timeout, a
+/// `select!`) loses no byte.
+///
+/// Flow control is a decision the driver reads back: after feeding, stop
+/// reading from the transport while [`reading_paused`](Self::reading_paused)
+/// is `true` (more than `2 * limit` bytes buffered); reads turn it off again
+/// once the buffer is at or below `limit`, and before they answer `Pending`.
+///
+/// ```
+/// use reader_core::{Reader, ReadError};
+/// use std::task::Poll;
+///
+/// let mut r: Reader<&str> = Reader::new(8).unwrap();
+/// assert!(r.readline().is_pending());          // nothing yet
+/// r.feed(b"hello\nworld").unwrap();
+/// assert_eq!(r.readline(), Poll::Ready(Ok("hello\n".into())));
+/// assert!(r.readline().is_pending());          // "world" waits for its newline
+/// r.feed_eof();
+/// assert_eq!(r.readline(), Poll::Ready(Ok("world".into())));
+/// assert!(r.at_eof());
+/// ```
+#[derive(Debug)]
+pub struct Reader<E> {
+    buf: RecvBuffer,
+    limit: usize,
+    eof: bool,
+    error: Option<E>,
+    paused: bool,
+    memo: SearchMemo,
+    /// While a `read_to_eof` waits: how many buffered bytes it has already
+    /// collected. asyncio builds `read(-1)` from `read(limit)` calls, so
+    /// those bytes have left its buffer; here they stay in place (no copy,
+    /// and given back if the read is abandoned) but do not count towards
+    /// flow control.
+    collected: Option<usize>,
+    /// Bytes a waiting `read_to_eof` had collected when an error was stored.
+    /// asyncio has dropped them, so `at_eof` ignores them;
+    /// [`take_buffered`](Self::take_buffered) still hands them back.
+    orphaned: usize,
+}
+
+/// Where a separator search left the buffer.
+enum Until {
+    /// A chunk of this many bytes (separator included) is ready.
+    Chunk(usize),
+    /// EOF, and no separator: the whole buffer is the partial chunk.
+    Eof,
+}
+
+impl<E> Default for Reader<E> {
+    /// A reader with asyncio's default limit, 64 KiB.
+    fn default() -> Self {
+        Self::with_limit(DEFAULT_LIMIT)
+    }
+}
+
+impl<E> Reader<E> {
+    /// A reader whose buffer limit is `limit` bytes (asyncio's `limit=`).
+    ///
+    /// A limit of 0 is asyncio's `ValueError('Limit cannot be <= 0')`.
+    pub fn new(limit: usize) -> Result<Self, InvalidArgument> {
+        if limit == 0 {
+            return Err(InvalidArgument::ZeroLimit);
+        }
+        Ok(Self::with_limit(limit))
+    }
+
+    fn with_limit(limit: usize) -> Self {
+        Reader {
+            buf: RecvBuffer::default(),
+            limit,
+            eof: false,
+            error: None,
+            paused: false,
+            memo: SearchMemo::default(),
+            collected: None,
+            orphaned: 0,
+        }
+    }
+
+    // ----- getters -------------------------------------------------------
+
+    /// The buffer limit.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// The buffered, not yet consumed bytes.
+    pub fn buffered(&self) -> &[u8] {
+        self.buf.data()
+    }
+
+    /// How many bytes are buffered.
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Whether nothing is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// Whether EOF was fed (asyncio's `_eof`).
+    pub fn eof_received(&self) -> bool {
+        self.eof
+    }
+
+    /// asyncio's `at_eof()`: EOF was fed and every byte was consumed.
+    ///
+    /// A stored error does not change it.
+    pub fn at_eof(&self) -> bool {
+        self.eof && self.buf.len() == self.orphaned
+    }
+
+    /// The stored error, if any (asyncio's `exception()`).
+    pub fn error(&self) -> Option<&E> {
+        self.error.as_ref()
+    }
+
+    /// Whether the driver should stop reading from its transport now.
+    ///
+    /// Turns on when feeding leaves more than `2 * limit` bytes buffered, and
+    /// off when a read brings the buffer down to `limit` bytes or fewer, or
+    /// answers `Pending` (asyncio resumes the transport before waiting, so a
+    /// `readexactly` larger than `2 * limit` cannot deadlock).
+    pub fn reading_paused(&self) -> bool {
+        self.paused
+    }
+
+    // ----- inputs --------------------------------------------------------
+
+    /// Appends a copy of `data` (asyncio's `feed_data`). An empty slice is
+    /// a no-op, except after EOF where any feed is an error and nothing is
+    /// taken.
+    pub fn feed(&mut self, data: &[u8]) -> Result<(), ReadError<E>> {
+        self.check_feed()?;
+        if !data.is_empty() {
+            self.buf.extend(data);
+            self.after_feed();
+        }
+        Ok(())
+    }
+
+    /// Appends owned bytes, taking their memory without a copy when nothing
+    /// is buffered and `data` is its only handle (a `Vec<u8>` converted with
+    /// `Bytes::from`, say).
+    pub fn feed_bytes(&mut self, data: Bytes) -> Result<(), ReadError<E>> {
+        self.check_feed()?;
+        if !data.is_empty() {
+            self.buf.extend_owned(data);
+            self.after_feed();
+        }
+        Ok(())
+    }
+
+    /// At least `min` bytes of spare room behind the buffered data, for a
+    /// driver to read into directly; then [`commit`](Self::commit) how many
+    /// bytes it wrote. The room is initialised memory (zeroed once when the
+    /// buffer grows, then reused), so it can go straight to a `read` call.
+    ///
+    /// ```
+    /// use reader_core::Reader;
+    /// use std::io::Read;
+    ///
+    /// let mut socket: &[u8] = b"ping\n";          // any `std::io::Read`
+    /// let mut r: Reader<std::io::ErrorKind> = Reader::default();
+    /// let n = socket.read(r.spare_capacity(4096)).unwrap();
+    /// r.commit(n).unwrap();
+    /// assert_eq!(r.buffered(), b"ping\n");
+    /// ```
+    pub fn spare_capacity(&mut self, min: usize) -> &mut [u8] {
+        self.buf.spare_mut(min)
+    }
+
+    /// Marks `n` bytes written into [`spare_capacity`](Self::spare_capacity)
+    /// as received. Committing more than the room handed out is an error
+    /// and takes nothing; so is committing after EOF.
+    pub fn commit(&mut self, n: usize) -> Result<(), ReadError<E>> {
+        self.check_feed()?;
+        if !self.buf.commit(n) {
+            return Err(InvalidArgument::CommitOverflow.into());
+        }
+        if n > 0 {
+            self.after_feed();
+        }
+        Ok(())
+    }
+
+    /// The transport reached EOF (asyncio's `feed_eof`). Idempotent.
+    pub fn feed_eof(&mut self) {
+        self.eof = true;
+    }
+
+    /// Stores an error (asyncio's `set_exception`), replacing any earlier
+    /// one. Every read reports it from now on; buffered bytes stay
+    /// available to [`take_buffered`](Self::take_buffered).
+    pub fn set_error(&mut self, error: E) {
+        self.error = Some(error);
+        if let Some(collected) = self.collected.take() {
+            self.orphaned = collected;
+        }
+    }
+
+    /// Removes and returns every buffered byte, for a driver that hands the
+    /// stream over to something else (a TLS layer after `start_tls`,
+    /// another protocol). Nothing is lost: this includes bytes that a
+    /// `read_to_eof` had gathered when an error arrived.
+    pub fn take_buffered(&mut self) -> BytesMut {
+        self.collected = None;
+        self.orphaned = 0;
+        let out = self.buf.take_all();
+        self.consumed();
+        out
+    }
+}
+
+/// Reads. The stored error is cloned into every read that reports it.
+impl<E: Clone> Reader<E> {
+    /// Up to `n` bytes (asyncio's `read(n)` with `n >= 0`): whatever is
+    /// buffered, once something is; an empty `Bytes` at EOF. The limit does
+    /// not cap it. `read(0)` is an empty `Bytes` at once, or the stored
+    /// error.
+    pub fn read(&mut self, n: usize) -> Poll<Result<Bytes, ReadError<E>>> {
+        self.begin()?;
+        if n == 0 {
+            return Poll::Ready(Ok(Bytes::new()));
+        }
+        if self.buf.is_empty() {
+            if !self.eof {
+                return self.wait();
+            }
+            return Poll::Ready(Ok(Bytes::new()));
+        }
+        let out = self.buf.split_front(n);
+        self.consumed();
+        Poll::Ready(Ok(out))
+    }
+
+    /// Everything up to EOF (asyncio's `read(-1)`), returned in one piece.
+    ///
+    /// While it waits, the bytes it has gathered no longer count towards
+    /// flow control, as in asyncio, which drains them into its result. If
+    /// an error arrives meanwhile, asyncio has lost them; here they stay in
+    /// the buffer for [`take_buffered`](Self::take_buffered). If the read is
+    /// abandoned, the next read sees them again.
+    pub fn read_to_eof(&mut self) -> Poll<Result<Bytes, ReadError<E>>> {
+        self.begin()?;
+        if self.eof {
+            let out = self.buf.take_all().freeze();
+            self.consumed();
+            return Poll::Ready(Ok(out));
+        }
+        self.collected = Some(self.buf.len());
+        self.wait()
+    }
+
+    /// Exactly `n` bytes (asyncio's `readexactly`). At EOF with fewer than
+    /// `n` buffered, fails with [`ReadError::Incomplete`] carrying them all.
+    /// Not capped by the limit: a large `n` keeps reading resumed.
+    pub fn readexactly(&mut self, n: usize) -> Poll<Result<Bytes, ReadError<E>>> {
+        self.begin()?;
+        if n == 0 {
+            return Poll::Ready(Ok(Bytes::new()));
+        }
+        if self.buf.len() < n {
+            if self.eof {
+                return Poll::Ready(Err(ReadError::Incomplete {
+                    partial: self.take_at_eof(),
+                    expected: Some(n),
+                }));
+            }
+            return self.wait();
+        }
+        let out = self.buf.split_front(n);
+        self.consumed();
+        Poll::Ready(Ok(out))
+    }
+
+    /// Data up to and including a separator (asyncio's `readuntil`).
+    ///
+    /// With several separators, the match that ends first wins, the shorter
+    /// one on a tie (Python 3.13). Fails with [`ReadError::LimitOverrun`],
+    /// leaving the buffer untouched, when the data before the separator is
+    /// longer than the limit or no separator can fit within it; with
+    /// [`ReadError::Incomplete`] (carrying the whole buffer) at EOF.
+    ///
+    /// ```
+    /// use reader_core::Reader;
+    /// use std::task::Poll;
+    ///
+    /// let mut r: Reader<()> = Reader::new(64).unwrap();
+    /// r.feed(b"GET / HTTP/1.0\r\nHost: x\r\n\r\nbody").unwrap();
+    /// let head = r.readuntil(b"\r\n\r\n");
+    /// assert_eq!(head, Poll::Ready(Ok("GET / HTTP/1.0\r\nHost: x\r\n\r\n".into())));
+    /// let word = r.readuntil(&[b"dy".as_slice(), b"o"]);
+    /// assert_eq!(word, Poll::Ready(Ok("bo".into())));
+    /// ```
+    pub fn readuntil<'s>(
+        &mut self,
+        separators: impl Into<Separators<'s>>,
+    ) -> Poll<Result<Bytes, ReadError<E>>> {
+        let seps = separators.into();
+        seps.validate()?;
+        self.begin()?;
+        match ready!(self.until(seps))? {
+            Until::Chunk(n) => Poll::Ready(Ok(self.take_chunk(n))),
+            Until::Eof => Poll::Ready(Err(ReadError::Incomplete {
+                partial: self.take_at_eof(),
+                expected: None,
+            })),
+        }
+    }
+
+    /// One line, newline included (asyncio's `readline`): at EOF, whatever
+    /// is left (possibly empty).
+    ///
+    /// A line longer than the limit fails with [`ReadError::LineTooLong`]
+    /// after dropping it: through its newline when that was buffered, and
+    /// the whole buffer otherwise, in which case the rest of the long line,
+    /// arriving later, reads as a line of its own (asyncio's rule).
+    pub fn readline(&mut self) -> Poll<Result<Bytes, ReadError<E>>> {
+        self.begin()?;
+        match ready!(self.line())? {
+            Until::Chunk(n) => Poll::Ready(Ok(self.take_chunk(n))),
+            Until::Eof => Poll::Ready(Ok(self.take_at_eof())),
+        }
+    }
+
+    /// [`readline`](Self::readline) without building a `Bytes`: the line is
+    /// borrowed from the buffer and valid until the next call. The fastest
+    /// way to read lines.
+    ///
+    /// ```
+    /// use reader_core::Reader;
+    /// use std::task::Poll;
+    ///
+    /// let mut r: Reader<()> = Reader::default();
+    /// r.feed(b"a\nbb\n").unwrap();
+    /// let mut total = 0;
+    /// while let Poll::Ready(Ok(line)) = r.readline_borrowed() {
+    ///     total += line.len();
+    /// }
+    /// assert_eq!(total, 5);
+    /// ```
+    pub fn readline_borrowed(&mut self) -> Poll<Result<&[u8], ReadError<E>>> {
+        self.begin()?;
+        let n = match ready!(self.line())? {
+            Until::Chunk(n) => n,
+            Until::Eof => {
+                self.memo.reset();
+                self.buf.len()
+            }
+        };
+        Poll::Ready(Ok(self.borrow_chunk(n)))
+    }
+
+    /// [`readuntil`](Self::readuntil) without building a `Bytes`: the chunk
+    /// is borrowed from the buffer and valid until the next call.
+    pub fn readuntil_borrowed<'s>(
+        &mut self,
+        separators: impl Into<Separators<'s>>,
+    ) -> Poll<Result<&[u8], ReadError<E>>> {
+        let seps = separators.into();
+        seps.validate()?;
+        self.begin()?;
+        match ready!(self.until(seps))? {
+            Until::Chunk(n) => Poll::Ready(Ok(self.borrow_chunk(n))),
+            Until::Eof => Poll::Ready(Err(ReadError::Incomplete {
+                partial: self.take_at_eof(),
+                expected: None,
+            })),
+        }
+    }
+
+    /// What every read does first: an abandoned `read_to_eof` gives its
+    /// bytes back, and a stored error is reported.
+    #[inline]
+    fn begin(&mut self) -> Result<(), ReadError<E>> {
+        self.collected = None;
+        match &self.error {
+            Some(e) => Err(ReadError::Stored(e.clone())),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Internals shared by inputs and reads.
+impl<E> Reader<E> {
+    fn check_feed(&self) -> Result<(), ReadError<E>> {
+        if self.eof {
+            return Err(ReadError::FeedAfterEof);
+        }
+        Ok(())
+    }
+
+    /// Bytes that count towards flow control.
+    fn flow_len(&self) -> usize {
+        self.buf.len() - self.collected.unwrap_or(0) - self.orphaned
+    }
+
+    /// asyncio pauses the transport when a feed leaves more than twice the
+    /// limit buffered.
+    #[inline]
+    fn after_feed(&mut self) {
+        if !self.paused && self.flow_len() > self.limit.saturating_mul(2) {
+            self.paused = true;
+        }
+    }
+
+    /// After a read consumed data: the search memo is stale, and asyncio
+    /// resumes the transport once the buffer is down to the limit.
+    #[inline]
+    fn consumed(&mut self) {
+        self.memo.reset();
+        if self.paused && self.flow_len() <= self.limit {
+            self.paused = false;
+        }
+    }
+
+    /// asyncio resumes a paused transport before waiting for data.
+    #[inline]
+    fn wait<T>(&mut self) -> Poll<T> {
+        self.paused = false;
+        Poll::Pending
+    }
+
+    /// Takes the whole buffer at EOF without a separator (asyncio clears it
+    /// into the `IncompleteReadError` and does not run its resume rule).
+    fn take_at_eof(&mut self) -> Bytes {
+        self.memo.reset();
+        self.buf.take_all().freeze()
+    }
+
+    #[inline]
+    fn take_chunk(&mut self, n: usize) -> Bytes {
+        let out = self.buf.split_front(n);
+        self.consumed();
+        out
+    }
+
+    #[inline]
+    fn borrow_chunk(&mut self, n: usize) -> &[u8] {
+        self.consumed();
+        self.buf.consume_borrowed(n)
+    }
+
+    /// asyncio's `readuntil` loop body, without consuming anything.
+    fn until(&mut self, seps: Separators<'_>) -> Poll<Result<Until, ReadError<E>>> {
+        let data = self.buf.data();
+        let from = self.memo.start(seps);
+        if let Some(found) = find(data, from, seps) {
+            if found.start > self.limit {
+                return Poll::Ready(Err(ReadError::LimitOverrun {
+                    consumed: found.start,
+                    separator_found: true,
+                }));
+            }
+            return Poll::Ready(Ok(Until::Chunk(found.end)));
+        }
+        // No separator can start before this offset any more, even after
+        // more data: asyncio's next search offset, and its limit check.
+        let offset = (data.len() + 1).saturating_sub(seps.longest());
+        self.memo.remember(seps, offset);
+        if offset > self.limit {
+            return Poll::Ready(Err(ReadError::LimitOverrun {
+                consumed: offset,
+                separator_found: false,
+            }));
+        }
+        if self.eof {
+            return Poll::Ready(Ok(Until::Eof));
+        }
+        self.wait()
+    }
+
+    /// `readline`: `readuntil(b"\n")` plus asyncio's recovery after an
+    /// over-long line.
+    fn line(&mut self) -> Poll<Result<Until, ReadError<E>>> {
+        match self.until(Separators::One(b"\n")) {
+            Poll::Ready(Err(ReadError::LimitOverrun {
+                consumed,
+                separator_found,
+            })) => {
+                let discarded = if separator_found {
+                    consumed + 1
+                } else {
+                    self.buf.len()
+                };
+                self.buf.consume(discarded);
+                self.consumed();
+                Poll::Ready(Err(ReadError::LineTooLong {
+                    discarded,
+                    separator_found,
+                }))
+            }
+            other => other,
+        }
+    }
+}

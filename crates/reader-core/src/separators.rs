@@ -1,0 +1,286 @@
+//! Separators for `readuntil`, and finding them.
+//!
+//! asyncio 3.13 accepts one separator or a tuple of them. With several, the
+//! match that *ends* first wins, and of two matches that end at the same
+//! place the shorter separator wins. asyncio gets that tie-break by sorting
+//! the tuple by length; comparing (end, length) directly gives the same
+//! answer without sorting, so nothing here allocates.
+
+use crate::error::InvalidArgument;
+use alloc::vec::Vec;
+use memchr::{memchr, memmem};
+
+/// What `readuntil` looks for: one separator, or several alternatives.
+///
+/// Build it from a byte string (`b"\r\n"`) for one separator, or from a
+/// slice of byte strings for alternatives:
+///
+/// ```
+/// use reader_core::Separators;
+/// let one: Separators = b"\r\n".into();
+/// let list: &[&[u8]] = &[b"\r\n", b"\n"];
+/// let any: Separators = list.into();
+/// assert_eq!(one.longest(), 2);
+/// assert_eq!(any.shortest(), 1);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Separators<'a> {
+    /// A single separator.
+    One(&'a [u8]),
+    /// Several alternatives (asyncio's tuple of separators).
+    Any(&'a [&'a [u8]]),
+}
+
+impl<'a> Separators<'a> {
+    /// Checks the separators as asyncio does: an empty list, then an empty
+    /// member.
+    pub fn validate(&self) -> Result<(), InvalidArgument> {
+        match self {
+            Separators::One([]) => Err(InvalidArgument::EmptySeparator),
+            Separators::One(_) => Ok(()),
+            Separators::Any([]) => Err(InvalidArgument::NoSeparators),
+            Separators::Any(list) if list.iter().any(|s| s.is_empty()) => {
+                Err(InvalidArgument::EmptySeparator)
+            }
+            Separators::Any(_) => Ok(()),
+        }
+    }
+
+    /// Length of the longest separator (0 for an empty list).
+    pub fn longest(&self) -> usize {
+        match self {
+            Separators::One(sep) => sep.len(),
+            Separators::Any(list) => list.iter().map(|s| s.len()).max().unwrap_or(0),
+        }
+    }
+
+    /// Length of the shortest separator (0 for an empty list).
+    pub fn shortest(&self) -> usize {
+        match self {
+            Separators::One(sep) => sep.len(),
+            Separators::Any(list) => list.iter().map(|s| s.len()).min().unwrap_or(0),
+        }
+    }
+
+    fn as_slice(&self) -> &[&'a [u8]] {
+        match self {
+            Separators::One(sep) => core::slice::from_ref(sep),
+            Separators::Any(list) => list,
+        }
+    }
+}
+
+impl<'a> From<&'a [u8]> for Separators<'a> {
+    fn from(sep: &'a [u8]) -> Self {
+        Separators::One(sep)
+    }
+}
+
+impl<'a, const N: usize> From<&'a [u8; N]> for Separators<'a> {
+    fn from(sep: &'a [u8; N]) -> Self {
+        Separators::One(sep)
+    }
+}
+
+impl<'a> From<&'a [&'a [u8]]> for Separators<'a> {
+    fn from(list: &'a [&'a [u8]]) -> Self {
+        Separators::Any(list)
+    }
+}
+
+impl<'a, const N: usize> From<&'a [&'a [u8]; N]> for Separators<'a> {
+    fn from(list: &'a [&'a [u8]; N]) -> Self {
+        Separators::Any(list)
+    }
+}
+
+/// A separator found in the buffer: `data[start..end]` is the separator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Found {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+}
+
+/// The earliest-ending separator that starts at or after `from`.
+pub(crate) fn find(hay: &[u8], from: usize, seps: Separators<'_>) -> Option<Found> {
+    match seps {
+        Separators::One(sep) => find_one(hay, from, sep).map(|start| Found {
+            start,
+            end: start + sep.len(),
+        }),
+        Separators::Any(list) => {
+            let mut best: Option<Found> = None;
+            for sep in list {
+                // Only a match ending no later than the best so far can win.
+                let window = best.map_or(hay.len(), |b| b.end);
+                let Some(start) = find_one(&hay[..window], from, sep) else {
+                    continue;
+                };
+                let candidate = Found {
+                    start,
+                    end: start + sep.len(),
+                };
+                best = match best {
+                    Some(b) if b.end < candidate.end => Some(b),
+                    Some(b) if b.end == candidate.end && b.start >= candidate.start => Some(b),
+                    _ => Some(candidate),
+                };
+            }
+            best
+        }
+    }
+}
+
+/// The first occurrence of `sep` in `hay` starting at or after `from`.
+#[inline]
+fn find_one(hay: &[u8], from: usize, sep: &[u8]) -> Option<usize> {
+    let k = sep.len();
+    if from >= hay.len() || hay.len() - from < k || k == 0 {
+        return None;
+    }
+    match k {
+        1 => memchr(sep[0], &hay[from..]).map(|i| from + i),
+        // For short separators, looking for the last byte with memchr and
+        // then checking the bytes before it beats a memmem searcher (which
+        // also has to be built on every call).
+        2 | 3 => {
+            let last = sep[k - 1];
+            let mut pos = from + k - 1;
+            while let Some(i) = memchr(last, &hay[pos..]) {
+                let end = pos + i + 1;
+                if hay[end - k..end - 1] == sep[..k - 1] {
+                    return Some(end - k);
+                }
+                pos = end;
+            }
+            None
+        }
+        _ => memmem::find(&hay[from..], sep).map(|i| from + i),
+    }
+}
+
+/// Remembers how far a `readuntil` already searched, so that a 1 MiB line
+/// arriving a byte at a time costs O(n), not O(n²).
+///
+/// Valid only for the buffer front it was computed for (any consumption
+/// resets it) and for the very separators it was computed for (kept as a
+/// copy, so a different `readuntil` starts over). It is purely an
+/// optimisation: asyncio's results do not depend on where the search starts,
+/// only on the whole buffer, because data that could not contain a match
+/// before cannot contain one now.
+#[derive(Debug, Default)]
+pub(crate) struct SearchMemo {
+    /// The separators the memo is for, each as its length then its bytes.
+    key: Vec<u8>,
+    /// No separator starts before this offset in the buffer.
+    from: usize,
+}
+
+impl SearchMemo {
+    /// Where to resume searching for `seps` (0 unless they are the same).
+    pub(crate) fn start(&self, seps: Separators<'_>) -> usize {
+        if self.from == 0 || !self.is_for(seps) {
+            return 0;
+        }
+        self.from
+    }
+
+    /// Records that nothing matches before `from`.
+    pub(crate) fn remember(&mut self, seps: Separators<'_>, from: usize) {
+        if from == 0 {
+            self.from = 0;
+            return;
+        }
+        if !self.is_for(seps) {
+            self.key.clear();
+            for sep in seps.as_slice() {
+                self.key.extend_from_slice(&sep.len().to_le_bytes());
+                self.key.extend_from_slice(sep);
+            }
+        }
+        self.from = from;
+    }
+
+    /// Forgets everything (the buffer front moved).
+    #[inline]
+    pub(crate) fn reset(&mut self) {
+        self.from = 0;
+    }
+
+    fn is_for(&self, seps: Separators<'_>) -> bool {
+        let mut rest = self.key.as_slice();
+        for sep in seps.as_slice() {
+            let len = sep.len().to_le_bytes();
+            let Some(tail) = rest.strip_prefix(len.as_slice()) else {
+                return false;
+            };
+            let Some(tail) = tail.strip_prefix(*sep) else {
+                return false;
+            };
+            rest = tail;
+        }
+        rest.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn any<'a>(list: &'a [&'a [u8]]) -> Separators<'a> {
+        Separators::Any(list)
+    }
+
+    #[test]
+    fn earliest_end_wins() {
+        // asyncio's own example: (DEF, BCDE) on ABCDEFG → ABCDE.
+        let f = find(b"ABCDEFG", 0, any(&[b"DEF", b"BCDE"])).unwrap();
+        assert_eq!((f.start, f.end), (1, 5));
+    }
+
+    #[test]
+    fn tie_on_end_goes_to_shorter() {
+        let f = find(b"xxabc", 0, any(&[b"abc", b"c"])).unwrap();
+        assert_eq!((f.start, f.end), (4, 5));
+        let f = find(b"xxabc", 0, any(&[b"c", b"abc"])).unwrap();
+        assert_eq!((f.start, f.end), (4, 5));
+    }
+
+    #[test]
+    fn short_separators_by_last_byte() {
+        assert_eq!(find_one(b"a\rb\r\n", 0, b"\r\n"), Some(3));
+        assert_eq!(find_one(b"\n\r\n", 0, b"\r\n"), Some(1));
+        assert_eq!(find_one(b"aaab", 1, b"aab"), Some(1));
+        assert_eq!(find_one(b"aaab", 2, b"aab"), None);
+        assert_eq!(find_one(b"ENDEND", 1, b"END"), Some(3));
+        assert_eq!(find_one(b"abcd", 0, b"abcde"), None);
+        assert_eq!(find_one(b"xxabcde", 0, b"abcde"), Some(2));
+    }
+
+    #[test]
+    fn memo_is_keyed_by_separators() {
+        let mut memo = SearchMemo::default();
+        let crlf: Separators = b"\r\n".into();
+        memo.remember(crlf, 7);
+        assert_eq!(memo.start(crlf), 7);
+        assert_eq!(memo.start(b"\n".into()), 0);
+        assert_eq!(memo.start(any(&[b"\r\n"])), 7);
+        assert_eq!(memo.start(any(&[b"\r\n", b"\n"])), 0);
+        memo.reset();
+        assert_eq!(memo.start(crlf), 0);
+    }
+
+    #[test]
+    fn validation_order() {
+        assert_eq!(any(&[]).validate(), Err(InvalidArgument::NoSeparators));
+        assert_eq!(
+            any(&[b"a", b""]).validate(),
+            Err(InvalidArgument::EmptySeparator)
+        );
+        assert_eq!(
+            Separators::One(b"").validate(),
+            Err(InvalidArgument::EmptySeparator)
+        );
+        assert_eq!(Separators::One(b"\n").validate(), Ok(()));
+    }
+}
