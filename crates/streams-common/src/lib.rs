@@ -1,0 +1,1 @@
+//! Runtime-independent parts of the asyncio-style streams (work in progress).

@@ -1,0 +1,1 @@
+//! asyncio streams on Tokio (work in progress).
