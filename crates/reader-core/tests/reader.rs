@@ -1,0 +1,190 @@
+//! Behaviour of `Reader` that the conformance traces cannot show: flow
+//! control decisions, abandoned reads, hand-back, and hostile arguments.
+
+use reader_core::{InvalidArgument, Op, Outcome, ReadError, Reader};
+use std::task::Poll;
+
+type R = Reader<&'static str>;
+
+fn ready<T: std::fmt::Debug>(p: Poll<T>) -> T {
+    match p {
+        Poll::Ready(v) => v,
+        Poll::Pending => panic!("expected Ready, got Pending"),
+    }
+}
+
+#[test]
+fn pause_and_resume_have_asyncios_hysteresis() {
+    let mut r = R::new(10).unwrap();
+    r.feed(&[b'x'; 20]).unwrap();
+    assert!(!r.reading_paused(), "20 bytes is not more than 2 * limit");
+    r.feed(b"x").unwrap();
+    assert!(r.reading_paused(), "21 bytes is");
+    assert_eq!(ready(r.read(5)).unwrap().len(), 5);
+    assert!(r.reading_paused(), "16 bytes left: still above the limit");
+    assert_eq!(ready(r.read(6)).unwrap().len(), 6);
+    assert!(!r.reading_paused(), "10 bytes left: at the limit, resume");
+}
+
+#[test]
+fn a_read_that_must_wait_resumes_reading() {
+    let mut r = R::new(4).unwrap();
+    r.feed(&[b'x'; 9]).unwrap();
+    assert!(r.reading_paused());
+    // readexactly(n > 2 * limit) would deadlock if waiting kept it paused.
+    assert!(r.readexactly(100).is_pending());
+    assert!(!r.reading_paused());
+    r.feed(&[b'y'; 91]).unwrap();
+    assert_eq!(ready(r.readexactly(100)).unwrap().len(), 100);
+}
+
+#[test]
+fn an_abandoned_read_consumes_nothing() {
+    let mut r = R::new(64).unwrap();
+    r.feed(b"abc").unwrap();
+    assert!(r.readexactly(5).is_pending());
+    assert!(r.readuntil(b"!").is_pending());
+    assert!(r.read_to_eof().is_pending());
+    // Each of those was abandoned; the bytes are all still there.
+    r.feed(b"\nrest").unwrap();
+    assert_eq!(ready(r.readline()).unwrap(), "abc\n");
+    assert_eq!(ready(r.read(100)).unwrap(), "rest");
+}
+
+#[test]
+fn read_to_eof_gathers_without_holding_reading_paused() {
+    let mut r = R::new(4).unwrap();
+    assert!(r.read_to_eof().is_pending());
+    for _ in 0..10 {
+        r.feed(b"0123456789").unwrap(); // more than 2 * limit each time
+        assert!(r.reading_paused());
+        assert!(r.read_to_eof().is_pending());
+        assert!(!r.reading_paused(), "gathered bytes do not count");
+    }
+    r.feed_eof();
+    assert_eq!(ready(r.read_to_eof()).unwrap().len(), 100);
+    assert!(r.at_eof());
+}
+
+#[test]
+fn an_error_during_read_to_eof_hides_the_gathered_bytes_but_loses_none() {
+    let mut r = R::new(4).unwrap();
+    assert!(r.read_to_eof().is_pending());
+    r.feed(b"gathered").unwrap();
+    assert!(r.read_to_eof().is_pending());
+    r.set_error("reset");
+    assert_eq!(ready(r.read_to_eof()), Err(ReadError::Stored("reset")));
+    r.feed_eof();
+    // asyncio has drained them into the failed read: at EOF, as it says...
+    assert!(r.at_eof());
+    // ...but a driver taking the stream over still gets them.
+    assert_eq!(r.take_buffered(), "gathered");
+}
+
+#[test]
+fn hand_back_returns_exactly_the_unconsumed_bytes() {
+    let mut r = R::new(64).unwrap();
+    r.feed(b"EHLO\r\nSTARTTLS\r\n\x16\x03\x01hello").unwrap();
+    assert_eq!(ready(r.readuntil_borrowed(b"\r\n")).unwrap(), b"EHLO\r\n");
+    assert_eq!(ready(r.readuntil(b"\r\n")).unwrap(), "STARTTLS\r\n");
+    assert_eq!(r.take_buffered(), &b"\x16\x03\x01hello"[..]);
+    assert!(r.is_empty());
+    assert!(r.readline().is_pending());
+}
+
+#[test]
+fn a_different_separator_searches_from_the_start() {
+    let mut r = R::new(64).unwrap();
+    r.feed(b"a;bcdef").unwrap();
+    assert!(r.readuntil(b"\n").is_pending()); // searched the whole buffer
+    assert_eq!(ready(r.readuntil(b";")).unwrap(), "a;");
+    let list: &[&[u8]] = &[b"f", b"cd"];
+    assert_eq!(ready(r.readuntil(list)).unwrap(), "bcd");
+}
+
+#[test]
+fn hostile_sizes_do_not_panic() {
+    let mut r = R::new(usize::MAX).unwrap();
+    r.feed(b"abc").unwrap();
+    assert!(!r.reading_paused());
+    assert_eq!(ready(r.read(usize::MAX)).unwrap(), "abc");
+    assert!(r.readexactly(usize::MAX).is_pending());
+    let long: &[u8] = &[b'x'; 1000];
+    let list: &[&[u8]] = &[long, b"y"];
+    assert!(r.readuntil(list).is_pending());
+    r.feed(b"tail").unwrap();
+    r.feed_eof();
+    assert_eq!(
+        ready(r.readexactly(usize::MAX)),
+        Err(ReadError::Incomplete {
+            partial: "tail".into(),
+            expected: Some(usize::MAX)
+        })
+    );
+    let mut r = R::new(3).unwrap();
+    r.feed_eof();
+    let empty = Outcome::Data(Default::default());
+    assert_eq!(ready(r.poll_op(&Op::Read(i64::MIN))), Ok(empty.clone()));
+    assert_eq!(ready(r.poll_op(&Op::Read(i64::MAX))), Ok(empty));
+    assert_eq!(
+        ready(r.poll_op(&Op::ReadExactly(i64::MAX))),
+        Err(ReadError::Incomplete {
+            partial: Default::default(),
+            expected: Some(usize::try_from(i64::MAX).unwrap_or(usize::MAX)),
+        })
+    );
+    assert_eq!(
+        ready(r.poll_op(&Op::ReadExactly(i64::MIN))),
+        Err(InvalidArgument::NegativeSize.into())
+    );
+}
+
+#[test]
+fn bad_inputs_are_typed_errors_and_take_nothing() {
+    assert_eq!(R::new(0).unwrap_err(), InvalidArgument::ZeroLimit);
+    let mut r = R::new(8).unwrap();
+    let room = r.spare_capacity(4).len();
+    assert_eq!(
+        r.commit(room + 1),
+        Err(ReadError::InvalidArgument(InvalidArgument::CommitOverflow))
+    );
+    assert!(r.is_empty());
+    r.feed(b"kept").unwrap();
+    r.feed_eof();
+    assert_eq!(r.feed(b""), Err(ReadError::FeedAfterEof));
+    assert_eq!(r.feed(b"more"), Err(ReadError::FeedAfterEof));
+    assert_eq!(r.feed_bytes("more".into()), Err(ReadError::FeedAfterEof));
+    assert_eq!(r.commit(0), Err(ReadError::FeedAfterEof));
+    assert_eq!(r.buffered(), b"kept");
+    // Argument errors come before the stored error, as in asyncio.
+    r.set_error("boom");
+    assert_eq!(
+        ready(r.readuntil(b"")),
+        Err(InvalidArgument::EmptySeparator.into())
+    );
+    let none: &[&[u8]] = &[];
+    assert_eq!(
+        ready(r.readuntil(none)),
+        Err(InvalidArgument::NoSeparators.into())
+    );
+    assert_eq!(ready(r.read(0)), Err(ReadError::Stored("boom")));
+    assert_eq!(ready(r.readexactly(0)), Err(ReadError::Stored("boom")));
+    assert_eq!(ready(r.poll_op(&Op::AtEof)), Ok(Outcome::AtEof(false)));
+    assert_eq!(r.take_buffered(), "kept");
+}
+
+#[test]
+fn a_megabyte_line_arriving_bytewise() {
+    // Quadratic rescanning would take minutes here; the search memo keeps
+    // it linear. (No timing assertion: a regression shows as a slow test.)
+    let limit = 1 << 20;
+    let mut r = R::new(limit).unwrap();
+    for _ in 0..limit {
+        r.feed(b"x").unwrap();
+        assert!(r.readuntil(b"\r\n").is_pending());
+    }
+    r.feed(b"\r").unwrap();
+    assert!(r.readuntil(b"\r\n").is_pending());
+    r.feed(b"\n").unwrap();
+    assert_eq!(ready(r.readuntil(b"\r\n")).unwrap().len(), limit + 2);
+}
