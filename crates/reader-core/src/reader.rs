@@ -365,14 +365,15 @@ impl<E: Clone> Reader<E> {
     /// ```
     pub fn readline_borrowed(&mut self) -> Poll<Result<&[u8], ReadError<E>>> {
         self.begin()?;
-        let n = match ready!(self.line())? {
-            Until::Chunk(n) => n,
+        match ready!(self.line())? {
+            Until::Chunk(n) => Poll::Ready(Ok(self.borrow_chunk(n))),
+            // Like `take_at_eof`: the rest of the buffer, no resume rule.
             Until::Eof => {
                 self.memo.reset();
-                self.buf.len()
+                let n = self.buf.len();
+                Poll::Ready(Ok(self.buf.consume_borrowed(n)))
             }
-        };
-        Poll::Ready(Ok(self.borrow_chunk(n)))
+        }
     }
 
     /// [`readuntil`](Self::readuntil) without building a `Bytes`: the chunk
