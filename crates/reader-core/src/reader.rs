@@ -246,12 +246,11 @@ impl<E: Clone> Reader<E> {
         if n == 0 {
             return Poll::Ready(Ok(Bytes::new()));
         }
-        if self.buf.is_empty() {
-            if !self.eof {
-                return self.wait();
-            }
-            return Poll::Ready(Ok(Bytes::new()));
+        if self.buf.is_empty() && !self.eof {
+            return self.wait();
         }
+        // At EOF with nothing buffered this is an empty `Bytes`, and asyncio
+        // still applies its resume rule.
         let out = self.buf.split_front(n);
         self.consumed();
         Poll::Ready(Ok(out))
@@ -316,6 +315,7 @@ impl<E: Clone> Reader<E> {
     /// let word = r.readuntil(&[b"dy".as_slice(), b"o"]);
     /// assert_eq!(word, Poll::Ready(Ok("bo".into())));
     /// ```
+    #[inline]
     pub fn readuntil<'s>(
         &mut self,
         separators: impl Into<Separators<'s>>,
@@ -339,6 +339,7 @@ impl<E: Clone> Reader<E> {
     /// after dropping it: through its newline when that was buffered, and
     /// the whole buffer otherwise, in which case the rest of the long line,
     /// arriving later, reads as a line of its own (asyncio's rule).
+    #[inline]
     pub fn readline(&mut self) -> Poll<Result<Bytes, ReadError<E>>> {
         self.begin()?;
         match ready!(self.line())? {
@@ -363,6 +364,7 @@ impl<E: Clone> Reader<E> {
     /// }
     /// assert_eq!(total, 5);
     /// ```
+    #[inline]
     pub fn readline_borrowed(&mut self) -> Poll<Result<&[u8], ReadError<E>>> {
         self.begin()?;
         match ready!(self.line())? {
@@ -378,6 +380,7 @@ impl<E: Clone> Reader<E> {
 
     /// [`readuntil`](Self::readuntil) without building a `Bytes`: the chunk
     /// is borrowed from the buffer and valid until the next call.
+    #[inline]
     pub fn readuntil_borrowed<'s>(
         &mut self,
         separators: impl Into<Separators<'s>>,
@@ -467,10 +470,10 @@ impl<E> Reader<E> {
     }
 
     /// asyncio's `readuntil` loop body, without consuming anything.
+    #[inline]
     fn until(&mut self, seps: Separators<'_>) -> Poll<Result<Until, ReadError<E>>> {
-        let data = self.buf.data();
         let from = self.memo.start(seps);
-        if let Some(found) = find(data, from, seps) {
+        if let Some(found) = find(self.buf.data(), from, seps) {
             if found.start > self.limit {
                 return Poll::Ready(Err(ReadError::LimitOverrun {
                     consumed: found.start,
@@ -479,9 +482,16 @@ impl<E> Reader<E> {
             }
             return Poll::Ready(Ok(Until::Chunk(found.end)));
         }
+        self.no_separator(seps)
+    }
+
+    /// The rest of [`until`](Self::until), once per feed rather than once
+    /// per line: no separator in the buffer.
+    #[inline(never)]
+    fn no_separator(&mut self, seps: Separators<'_>) -> Poll<Result<Until, ReadError<E>>> {
         // No separator can start before this offset any more, even after
         // more data: asyncio's next search offset, and its limit check.
-        let offset = (data.len() + 1).saturating_sub(seps.longest());
+        let offset = (self.buf.len() + 1).saturating_sub(seps.longest());
         self.memo.remember(seps, offset);
         if offset > self.limit {
             return Poll::Ready(Err(ReadError::LimitOverrun {
@@ -497,6 +507,7 @@ impl<E> Reader<E> {
 
     /// `readline`: `readuntil(b"\n")` plus asyncio's recovery after an
     /// over-long line.
+    #[inline]
     fn line(&mut self) -> Poll<Result<Until, ReadError<E>>> {
         match self.until(Separators::One(b"\n")) {
             Poll::Ready(Err(ReadError::LimitOverrun {

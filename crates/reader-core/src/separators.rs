@@ -102,8 +102,17 @@ pub(crate) struct Found {
 }
 
 /// The earliest-ending separator that starts at or after `from`.
+#[inline]
 pub(crate) fn find(hay: &[u8], from: usize, seps: Separators<'_>) -> Option<Found> {
     match seps {
+        // `readline` and every one-byte separator: a single `memchr`.
+        Separators::One(&[byte]) => {
+            let start = from + memchr(byte, hay.get(from..)?)?;
+            Some(Found {
+                start,
+                end: start + 1,
+            })
+        }
         Separators::One(sep) => find_one(hay, from, sep).map(|start| Found {
             start,
             end: start + sep.len(),
@@ -178,11 +187,22 @@ pub(crate) struct SearchMemo {
 
 impl SearchMemo {
     /// Where to resume searching for `seps` (0 unless they are the same).
+    #[inline]
     pub(crate) fn start(&self, seps: Separators<'_>) -> usize {
-        if self.from == 0 || !self.is_for(seps) {
+        // Right after a read consumed data (the common case) there is
+        // nothing to compare.
+        if self.from == 0 {
             return 0;
         }
-        self.from
+        self.start_if_same(seps)
+    }
+
+    fn start_if_same(&self, seps: Separators<'_>) -> usize {
+        if self.is_for(seps) {
+            self.from
+        } else {
+            0
+        }
     }
 
     /// Records that nothing matches before `from`.

@@ -188,3 +188,17 @@ fn a_megabyte_line_arriving_bytewise() {
     r.feed(b"\n").unwrap();
     assert_eq!(ready(r.readuntil(b"\r\n")).unwrap().len(), limit + 2);
 }
+
+#[test]
+fn read_at_eof_with_nothing_left_resumes_reading() {
+    // Found by the differential test: asyncio's read(n) applies its resume
+    // rule even when it returns nothing at EOF.
+    let mut r = R::new(1).unwrap();
+    r.feed(b"c\n\n").unwrap();
+    r.feed_eof();
+    assert!(r.reading_paused());
+    assert!(ready(r.readexactly(33)).is_err()); // Incomplete: no resume rule
+    assert!(r.reading_paused());
+    assert_eq!(ready(r.read(2)).unwrap(), "");
+    assert!(!r.reading_paused());
+}

@@ -162,3 +162,59 @@ pub fn replay_lines(text: &str) -> Vec<(Value, Result<Vec<Value>, String>)> {
         })
         .collect()
 }
+
+/// Replays one case like [`replay_case`] and also records, after every op
+/// (event or operation, once the pending operation has had its chance),
+/// what the reader looks like: `[reading_paused(), at_eof()]`, one
+/// observation per op of the trace.
+pub fn replay_case_observed(case: &Value) -> Result<(Vec<Value>, Vec<[bool; 2]>), String> {
+    let limit = case["limit"]
+        .as_u64()
+        .ok_or("limit wants a positive integer")?;
+    let limit = usize::try_from(limit).map_err(|e| e.to_string())?;
+    let mut reader = Reader::<Reset>::new(limit).map_err(|e| e.to_string())?;
+    let ops = case["ops"].as_array().ok_or("ops wants a list")?;
+    let mut got = Vec::new();
+    let mut obs = Vec::with_capacity(ops.len());
+    let mut pending: Option<TraceOp> = None;
+    for raw in ops {
+        match parse_step(raw)? {
+            Step::Op(op) => {
+                if pending.is_some() {
+                    return Err(format!("operation {raw} issued while another is pending"));
+                }
+                match poll(&mut reader, &op) {
+                    Some(result) => got.push(result),
+                    None => pending = Some(op),
+                }
+            }
+            Step::Feed(data) => {
+                reader.feed(&data).map_err(|e| format!("{raw}: {e:?}"))?;
+                wake(&mut reader, &mut pending, &mut got);
+            }
+            Step::Eof => {
+                reader.feed_eof();
+                wake(&mut reader, &mut pending, &mut got);
+            }
+            Step::Fail => {
+                reader.set_error(Reset);
+                wake(&mut reader, &mut pending, &mut got);
+            }
+        }
+        obs.push([reader.reading_paused(), reader.at_eof()]);
+    }
+    if pending.is_some() {
+        got.push(json!({ "pending": true }));
+    }
+    Ok((got, obs))
+}
+
+/// After an event, the waiting operation, if any, gets its chance to run.
+fn wake(reader: &mut Reader<Reset>, pending: &mut Option<TraceOp>, got: &mut Vec<Value>) {
+    if let Some(op) = pending {
+        if let Some(result) = poll(reader, op) {
+            got.push(result);
+            *pending = None;
+        }
+    }
+}
