@@ -1,1 +1,41 @@
-//! Runtime-independent parts of the asyncio-style streams (work in progress).
+//! Runtime-independent parts of the asyncio-style streams.
+//!
+//! Everything that the Tokio, smol and async-std adapters share lives here
+//! once: the pure [`write_state`] machine, the [`runtime`] abstraction an
+//! adapter implements, and the generic [`StreamReader`], [`StreamWriter`],
+//! connection driver, `open_connection` / `start_server` logic, [`Server`]
+//! lifecycle, accept backoff, Unix socket path rules and typed options and
+//! errors. An adapter implements [`runtime::Runtime`] and re-exports the
+//! API with its types.
+#![warn(missing_docs)]
+
+pub mod happy_eyeballs;
+pub mod runtime;
+pub mod write_state;
+
+mod addr;
+mod conn;
+mod connect;
+mod error;
+mod server;
+
+pub use addr::{py_sockaddr, Address, UnixAddr};
+pub use conn::{Lines, StreamReader, StreamWriter};
+pub use connect::{
+    open_connection, open_connection_with_socket, open_unix_connection,
+    open_unix_connection_with_socket, Family, OpenOptions,
+};
+pub use error::{
+    clone_io_error, connection_lost, ArgumentError, ConnectError, ReadError, ServerError,
+    StoredError,
+};
+pub use server::{
+    accept_action, start_server, start_server_with_socket, start_unix_server,
+    start_unix_server_with_socket, AcceptAction, HandlerErrorHook, HandlerFailure, HandlerOutput,
+    Hosts, Server, ServerOptions, ACCEPT_BACKOFF,
+};
+pub use write_state::{LimitsError, WriteError};
+
+pub use bytes::{Bytes, BytesMut};
+pub use reader_core::{Separators, DEFAULT_LIMIT};
+pub use socket2;

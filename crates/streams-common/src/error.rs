@@ -1,0 +1,300 @@
+//! Typed errors with asyncio's messages.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+/// The error a connection ended with, as the reader stores it: shared, so
+/// every later read can report it.
+pub type StoredError = Arc<io::Error>;
+
+/// What the reads of a [`StreamReader`](crate::StreamReader) fail with
+/// (reader-core's error with this crate's stored error).
+pub type ReadError = reader_core::ReadError<StoredError>;
+
+/// A copy of an I/O error: the same OS error code when there is one,
+/// otherwise the same kind and message.
+pub fn clone_io_error(e: &io::Error) -> io::Error {
+    match e.raw_os_error() {
+        Some(code) => io::Error::from_raw_os_error(code),
+        None => io::Error::new(e.kind(), e.to_string()),
+    }
+}
+
+/// asyncio's `ConnectionResetError('Connection lost')`, what `drain()`
+/// reports once the connection is over.
+pub fn connection_lost() -> io::Error {
+    io::Error::new(io::ErrorKind::ConnectionReset, "Connection lost")
+}
+
+/// An argument asyncio rejects (`ValueError`), checked before any network
+/// activity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ArgumentError {
+    /// `limit` was 0.
+    ZeroLimit,
+    /// The socket passed in is not a stream socket (`desc` describes it).
+    NotAStreamSocket {
+        /// What was passed instead.
+        desc: String,
+    },
+    /// The socket passed in is not a Unix-domain stream socket.
+    NotAUnixStreamSocket {
+        /// What was passed instead.
+        desc: String,
+    },
+    /// `local_addr` has no address of the remote address's family.
+    NoMatchingLocalAddr {
+        /// Whether the remote address was IPv6.
+        ipv6: bool,
+    },
+}
+
+impl fmt::Display for ArgumentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ArgumentError::ZeroLimit => f.write_str("Limit cannot be <= 0"),
+            ArgumentError::NotAStreamSocket { desc } => {
+                write!(f, "A Stream Socket was expected, got {desc}")
+            }
+            ArgumentError::NotAUnixStreamSocket { desc } => {
+                write!(f, "A UNIX Domain Stream Socket was expected, got {desc}")
+            }
+            ArgumentError::NoMatchingLocalAddr { ipv6 } => {
+                let family = if *ipv6 {
+                    "<AddressFamily.AF_INET6: 10>"
+                } else {
+                    "<AddressFamily.AF_INET: 2>"
+                };
+                write!(f, "no matching local address with family={family} found")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ArgumentError {}
+
+/// Why `open_connection` (or `open_unix_connection`) failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// A rejected argument; nothing was attempted.
+    InvalidArgument(ArgumentError),
+    /// Resolution failed, or every attempt failed with one error (or with
+    /// errors whose messages are all the same: the first is kept).
+    Io(io::Error),
+    /// Every attempt failed and the errors differ: all of them, in the
+    /// order the attempts were made (asyncio's `Multiple exceptions: ...`).
+    Multiple(Vec<io::Error>),
+}
+
+impl ConnectError {
+    /// Combines the errors of failed attempts as asyncio does: one error as
+    /// it is; several with the same message, the first; otherwise all of
+    /// them. No error at all (nothing was attempted) is asyncio's
+    /// `TimeoutError('create_connection failed')`.
+    pub fn combine(mut errors: Vec<io::Error>) -> ConnectError {
+        if errors.is_empty() {
+            return ConnectError::Io(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "create_connection failed",
+            ));
+        }
+        let first = errors[0].to_string();
+        if errors.iter().all(|e| e.to_string() == first) {
+            return ConnectError::Io(errors.swap_remove(0));
+        }
+        ConnectError::Multiple(errors)
+    }
+
+    /// The I/O error kind, when the failure was a single I/O error.
+    pub fn kind(&self) -> Option<io::ErrorKind> {
+        match self {
+            ConnectError::Io(e) => Some(e.kind()),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnectError::InvalidArgument(a) => a.fmt(f),
+            ConnectError::Io(e) => e.fmt(f),
+            ConnectError::Multiple(errors) => {
+                f.write_str("Multiple exceptions: ")?;
+                for (i, e) in errors.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    e.fmt(f)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConnectError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ConnectError::InvalidArgument(a) => Some(a),
+            ConnectError::Io(e) => Some(e),
+            ConnectError::Multiple(_) => None,
+        }
+    }
+}
+
+impl From<ArgumentError> for ConnectError {
+    fn from(a: ArgumentError) -> Self {
+        ConnectError::InvalidArgument(a)
+    }
+}
+
+impl From<io::Error> for ConnectError {
+    fn from(e: io::Error) -> Self {
+        ConnectError::Io(e)
+    }
+}
+
+impl From<ConnectError> for io::Error {
+    /// For `?` in functions returning `io::Result`: the same message, kind
+    /// `Other` unless it was a single I/O error.
+    fn from(e: ConnectError) -> io::Error {
+        match e {
+            ConnectError::Io(e) => e,
+            ConnectError::InvalidArgument(a) => io::Error::new(io::ErrorKind::InvalidInput, a),
+            other => io::Error::other(other.to_string()),
+        }
+    }
+}
+
+/// Why a server call failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// A rejected argument; nothing was bound.
+    InvalidArgument(ArgumentError),
+    /// Binding or listening failed.
+    Io(io::Error),
+    /// The server was closed (asyncio: `server ... is closed`; asyncio's
+    /// `start_serving` after `close` fails with an unrelated `TypeError`,
+    /// this one reports it plainly).
+    Closed,
+    /// `serve_forever` is already running on this server.
+    AlreadyServingForever,
+}
+
+impl fmt::Display for ServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServerError::InvalidArgument(a) => a.fmt(f),
+            ServerError::Io(e) => e.fmt(f),
+            ServerError::Closed => f.write_str("server is closed"),
+            ServerError::AlreadyServingForever => {
+                f.write_str("server is already being awaited on serve_forever()")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ServerError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ServerError::InvalidArgument(a) => Some(a),
+            ServerError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<ArgumentError> for ServerError {
+    fn from(a: ArgumentError) -> Self {
+        ServerError::InvalidArgument(a)
+    }
+}
+
+impl From<io::Error> for ServerError {
+    fn from(e: io::Error) -> Self {
+        ServerError::Io(e)
+    }
+}
+
+impl From<ServerError> for io::Error {
+    /// For `?` in functions returning `io::Result`.
+    fn from(e: ServerError) -> io::Error {
+        match e {
+            ServerError::Io(e) => e,
+            other => io::Error::other(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(addr: &str) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::ConnectionRefused,
+            format!("[Errno 111] Connect call failed ({addr})"),
+        )
+    }
+
+    #[test]
+    fn one_error_is_kept_as_is() {
+        let e = ConnectError::combine(vec![io::Error::from_raw_os_error(111)]);
+        match e {
+            ConnectError::Io(e) => assert_eq!(e.raw_os_error(), Some(111)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn identical_messages_give_the_first() {
+        let a = refused("'127.0.0.1', 1");
+        let b = io::Error::other(a.to_string());
+        let e = ConnectError::combine(vec![a, b]);
+        assert_eq!(e.kind(), Some(io::ErrorKind::ConnectionRefused));
+    }
+
+    #[test]
+    fn different_messages_are_listed_in_order() {
+        let e = ConnectError::combine(vec![
+            refused("'127.0.0.1', 41177"),
+            refused("'127.0.0.2', 41177"),
+        ]);
+        assert_eq!(
+            e.to_string(),
+            "Multiple exceptions: [Errno 111] Connect call failed ('127.0.0.1', 41177), \
+             [Errno 111] Connect call failed ('127.0.0.2', 41177)"
+        );
+    }
+
+    #[test]
+    fn no_error_is_a_timeout() {
+        let e = ConnectError::combine(vec![]);
+        assert_eq!(e.kind(), Some(io::ErrorKind::TimedOut));
+        assert_eq!(e.to_string(), "create_connection failed");
+    }
+
+    #[test]
+    fn argument_messages() {
+        assert_eq!(ArgumentError::ZeroLimit.to_string(), "Limit cannot be <= 0");
+        assert_eq!(
+            ArgumentError::NoMatchingLocalAddr { ipv6: false }.to_string(),
+            "no matching local address with family=<AddressFamily.AF_INET: 2> found"
+        );
+    }
+
+    #[test]
+    fn clone_keeps_os_code() {
+        let e = io::Error::from_raw_os_error(104);
+        assert_eq!(clone_io_error(&e).raw_os_error(), Some(104));
+        let e = connection_lost();
+        let c = clone_io_error(&e);
+        assert_eq!(c.kind(), io::ErrorKind::ConnectionReset);
+        assert_eq!(c.to_string(), "Connection lost");
+    }
+}

@@ -1,0 +1,90 @@
+//! What an adapter provides: a task spawner, a timer, a resolver, and
+//! readiness-based sockets. Everything else is written once against these
+//! traits.
+//!
+//! The traits are object-safe and used as `Arc<dyn Runtime>`,
+//! `Box<dyn Socket>` and `Box<dyn Listener>`, so the public types
+//! ([`StreamReader`](crate::StreamReader), [`StreamWriter`](crate::StreamWriter),
+//! [`Server`](crate::Server)) are the same on every runtime. A dynamic call
+//! per system call costs nothing next to the system call.
+
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::net::SocketAddr;
+use std::os::fd::AsFd;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// A boxed, sendable future (what the runtime spawns and returns).
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// A connected stream socket (TCP or Unix) registered with the runtime's
+/// reactor.
+///
+/// The calls follow the readiness model both Tokio and async-io use:
+/// `try_*` performs one non-blocking system call and fails with
+/// [`io::ErrorKind::WouldBlock`] when the socket is not ready (which also
+/// clears the runtime's readiness flag); `poll_*_ready` waits for the next
+/// readiness event.
+pub trait Socket: AsFd + Send + Sync + 'static {
+    /// Waits until the socket may be readable.
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+    /// Waits until the socket may be writable.
+    fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+    /// One non-blocking `recv`.
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;
+    /// One non-blocking vectored `send`.
+    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
+}
+
+/// A listening socket registered with the runtime's reactor.
+pub trait Listener: AsFd + Send + Sync + 'static {
+    /// Accepts one connection, or registers for the next readiness event.
+    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn Socket>>>;
+}
+
+/// An async runtime, as the shared code needs it.
+pub trait Runtime: Send + Sync + 'static {
+    /// Runs `future` in the background. It must keep running when the
+    /// caller's task ends.
+    fn spawn(&self, future: BoxFuture<()>);
+    /// Completes after `duration`.
+    fn sleep(&self, duration: Duration) -> BoxFuture<()>;
+    /// Resolves a host name (without blocking the executor).
+    fn resolve(&self, host: String, port: u16) -> BoxFuture<io::Result<Vec<SocketAddr>>>;
+    /// Registers a non-blocking, connected (or connecting) TCP stream.
+    fn tcp_stream(&self, stream: std::net::TcpStream) -> io::Result<Box<dyn Socket>>;
+    /// Registers a non-blocking, connected (or connecting) Unix stream.
+    fn unix_stream(&self, stream: UnixStream) -> io::Result<Box<dyn Socket>>;
+    /// Registers a non-blocking, listening TCP socket.
+    fn tcp_listener(&self, listener: std::net::TcpListener) -> io::Result<Box<dyn Listener>>;
+    /// Registers a non-blocking, listening Unix socket.
+    fn unix_listener(&self, listener: UnixListener) -> io::Result<Box<dyn Listener>>;
+}
+
+/// A shared handle on a runtime.
+pub type RuntimeRef = Arc<dyn Runtime>;
+
+/// Runs `op` (one non-blocking call) until it does not fail with
+/// `WouldBlock`, waiting for readiness with `ready` in between; retries on
+/// `Interrupted`.
+pub fn poll_io<T>(
+    cx: &mut Context<'_>,
+    mut ready: impl FnMut(&mut Context<'_>) -> Poll<io::Result<()>>,
+    mut op: impl FnMut() -> io::Result<T>,
+) -> Poll<io::Result<T>> {
+    loop {
+        match op() {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => match ready(cx) {
+                Poll::Ready(Ok(())) => continue,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            },
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return Poll::Ready(other),
+        }
+    }
+}

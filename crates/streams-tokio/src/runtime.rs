@@ -1,0 +1,108 @@
+//! [`Tokio`]: the runtime glue, and nothing else.
+
+use std::io::{self, IoSlice};
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::net::{UnixListener as StdUnixListener, UnixStream as StdUnixStream};
+use std::task::{Context, Poll};
+use std::time::Duration;
+use streams_common::runtime::{BoxFuture, Listener, Runtime, Socket};
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+
+/// The Tokio runtime, as `streams-common` needs it: `tokio::spawn`,
+/// `tokio::time::sleep`, `tokio::net::lookup_host`, and Tokio's sockets.
+///
+/// Must be used from within a Tokio runtime (with the I/O and time drivers
+/// enabled).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Tokio;
+
+struct Tcp(TcpStream);
+struct Unix(UnixStream);
+struct TcpL(TcpListener);
+struct UnixL(UnixListener);
+
+macro_rules! socket_impl {
+    ($t:ty) => {
+        impl AsFd for $t {
+            fn as_fd(&self) -> BorrowedFd<'_> {
+                self.0.as_fd()
+            }
+        }
+        impl Socket for $t {
+            fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                self.0.poll_read_ready(cx)
+            }
+            fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                self.0.poll_write_ready(cx)
+            }
+            fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+                self.0.try_read(buf)
+            }
+            fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+                self.0.try_write_vectored(bufs)
+            }
+        }
+    };
+}
+socket_impl!(Tcp);
+socket_impl!(Unix);
+
+impl AsFd for TcpL {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+impl Listener for TcpL {
+    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn Socket>>> {
+        self.0
+            .poll_accept(cx)
+            .map_ok(|(s, _)| Box::new(Tcp(s)) as Box<dyn Socket>)
+    }
+}
+impl AsFd for UnixL {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+impl Listener for UnixL {
+    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn Socket>>> {
+        self.0
+            .poll_accept(cx)
+            .map_ok(|(s, _)| Box::new(Unix(s)) as Box<dyn Socket>)
+    }
+}
+
+impl Runtime for Tokio {
+    fn spawn(&self, future: BoxFuture<()>) {
+        tokio::spawn(future);
+    }
+
+    fn sleep(&self, duration: Duration) -> BoxFuture<()> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+
+    fn resolve(&self, host: String, port: u16) -> BoxFuture<io::Result<Vec<SocketAddr>>> {
+        Box::pin(async move {
+            Ok(tokio::net::lookup_host((host.as_str(), port))
+                .await?
+                .collect())
+        })
+    }
+
+    fn tcp_stream(&self, stream: std::net::TcpStream) -> io::Result<Box<dyn Socket>> {
+        Ok(Box::new(Tcp(TcpStream::from_std(stream)?)))
+    }
+
+    fn unix_stream(&self, stream: StdUnixStream) -> io::Result<Box<dyn Socket>> {
+        Ok(Box::new(Unix(UnixStream::from_std(stream)?)))
+    }
+
+    fn tcp_listener(&self, listener: std::net::TcpListener) -> io::Result<Box<dyn Listener>> {
+        Ok(Box::new(TcpL(TcpListener::from_std(listener)?)))
+    }
+
+    fn unix_listener(&self, listener: StdUnixListener) -> io::Result<Box<dyn Listener>> {
+        Ok(Box::new(UnixL(UnixListener::from_std(listener)?)))
+    }
+}

@@ -1,0 +1,144 @@
+//! A server that runs out of file descriptors: accepting pauses (one
+//! report, a 1 s backoff, no spinning) and resumes once descriptors are
+//! free again. A dedicated test binary, because it lowers RLIMIT_NOFILE
+//! for the whole process.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use streams_tokio::*;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Metadata, Subscriber};
+
+/// Counts the accept loop's "out of system resource" reports.
+struct CountReports(Arc<AtomicUsize>);
+
+struct Message(bool);
+
+impl Visit for Message {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" && format!("{value:?}").contains("out of system resource") {
+            self.0 = true;
+        }
+    }
+}
+
+impl Subscriber for CountReports {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        let mut m = Message(false);
+        event.record(&mut m);
+        if m.0 {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
+fn set_nofile(soft: u64) {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain libc calls with a valid pointer.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim), 0);
+        lim.rlim_cur = soft.min(lim.rlim_max) as libc::rlim_t;
+        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lim), 0);
+    }
+}
+
+fn open_fds() -> u64 {
+    std::fs::read_dir("/proc/self/fd").unwrap().count() as u64
+}
+
+async fn t<F: std::future::Future>(f: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(20), f)
+        .await
+        .expect("timed out")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_accept_backs_off_when_out_of_descriptors() {
+    let reports = Arc::new(AtomicUsize::new(0));
+    tracing::subscriber::set_global_default(CountReports(reports.clone())).unwrap();
+
+    let server = start_server(
+        |mut reader: StreamReader, writer: StreamWriter| async move {
+            let line = reader.readline().await?;
+            writer.write(&line)?;
+            writer.drain().await?;
+            let _ = reader.read_to_eof().await;
+            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+        },
+        "127.0.0.1",
+        0,
+        ServerOptions::default(),
+    )
+    .await
+    .unwrap();
+    let port = server.local_addrs()[0].port();
+
+    set_nofile(open_fds() + 64);
+    // Use up every descriptor...
+    let mut hogs = Vec::new();
+    for _ in 0..10_000 {
+        match std::fs::File::open("/dev/null") {
+            Ok(f) => hogs.push(f),
+            Err(e) => {
+                assert_eq!(e.raw_os_error(), Some(libc::EMFILE));
+                break;
+            }
+        }
+    }
+    assert!(!hogs.is_empty());
+    // ...but three, for three clients that connect (the kernel completes
+    // the handshakes; the server cannot accept them).
+    hogs.truncate(hogs.len() - 3);
+    let clients: Vec<std::net::TcpStream> = (0..3)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    assert!(
+        std::fs::File::open("/dev/null").is_err(),
+        "no descriptor left"
+    );
+
+    // The accept loop reports the failure and waits, without spinning.
+    for _ in 0..200 {
+        if reports.load(Ordering::SeqCst) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(reports.load(Ordering::SeqCst) >= 1, "no report");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let n = reports.load(Ordering::SeqCst);
+    assert!(n <= 5, "{n} reports in about 1.5 s: the accept loop spins");
+    assert_eq!(server.client_count(), 0);
+
+    // Free the descriptors: serving resumes.
+    drop(hogs);
+    let mut conns = Vec::new();
+    for c in clients {
+        conns.push(open_connection_with_socket(c, OpenOptions::default()).unwrap());
+    }
+    for (i, (reader, writer)) in conns.iter_mut().enumerate() {
+        writer.write(format!("client {i}\n").as_bytes()).unwrap();
+        assert_eq!(t(reader.readline()).await.unwrap(), format!("client {i}\n"));
+    }
+    assert_eq!(server.client_count(), 3);
+    for (_, writer) in &conns {
+        writer.close();
+    }
+    server.close();
+    t(server.wait_closed()).await;
+}
