@@ -84,7 +84,3 @@ pub use separators::Separators;
 
 pub use bytes::{Bytes, BytesMut};
 
-/// The README's examples, compiled and run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;

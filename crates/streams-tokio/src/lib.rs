@@ -211,3 +211,8 @@ where
 {
     streams_common::start_unix_server_with_socket(Arc::new(Tokio), handler, sock.into(), options)
 }
+
+/// The README's examples, compiled (and run, where not `no_run`) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
