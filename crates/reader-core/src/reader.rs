@@ -465,12 +465,14 @@ impl<E> Reader<E> {
 
     #[inline]
     fn borrow_chunk(&mut self, n: usize) -> &[u8] {
+        // Consume first: the resume rule looks at what is left.
+        self.buf.consume(n);
         self.consumed();
-        self.buf.consume_borrowed(n)
+        self.buf.consumed_tail(n)
     }
 
     /// asyncio's `readuntil` loop body, without consuming anything.
-    #[inline]
+    #[inline(always)]
     fn until(&mut self, seps: Separators<'_>) -> Poll<Result<Until, ReadError<E>>> {
         let from = self.memo.start(seps);
         if let Some(found) = find(self.buf.data(), from, seps) {
@@ -507,7 +509,7 @@ impl<E> Reader<E> {
 
     /// `readline`: `readuntil(b"\n")` plus asyncio's recovery after an
     /// over-long line.
-    #[inline]
+    #[inline(always)]
     fn line(&mut self) -> Poll<Result<Until, ReadError<E>>> {
         match self.until(Separators::One(b"\n")) {
             Poll::Ready(Err(ReadError::LimitOverrun {

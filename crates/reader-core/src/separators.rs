@@ -8,7 +8,7 @@
 
 use crate::error::InvalidArgument;
 use alloc::vec::Vec;
-use memchr::{memchr, memmem};
+use memchr::{memchr, memchr2, memchr3, memmem};
 
 /// What `readuntil` looks for: one separator, or several alternatives.
 ///
@@ -34,6 +34,7 @@ pub enum Separators<'a> {
 impl<'a> Separators<'a> {
     /// Checks the separators as asyncio does: an empty list, then an empty
     /// member.
+    #[inline]
     pub fn validate(&self) -> Result<(), InvalidArgument> {
         match self {
             Separators::One([]) => Err(InvalidArgument::EmptySeparator),
@@ -102,7 +103,10 @@ pub(crate) struct Found {
 }
 
 /// The earliest-ending separator that starts at or after `from`.
-#[inline]
+///
+/// Inlined so that `readline`'s constant `b"\n"` reduces it to one
+/// `memchr`; the longer cases are calls.
+#[inline(always)]
 pub(crate) fn find(hay: &[u8], from: usize, seps: Separators<'_>) -> Option<Found> {
     match seps {
         // `readline` and every one-byte separator: a single `memchr`.
@@ -113,31 +117,115 @@ pub(crate) fn find(hay: &[u8], from: usize, seps: Separators<'_>) -> Option<Foun
                 end: start + 1,
             })
         }
-        Separators::One(sep) => find_one(hay, from, sep).map(|start| Found {
-            start,
-            end: start + sep.len(),
-        }),
-        Separators::Any(list) => {
-            let mut best: Option<Found> = None;
-            for sep in list {
-                // Only a match ending no later than the best so far can win.
-                let window = best.map_or(hay.len(), |b| b.end);
-                let Some(start) = find_one(&hay[..window], from, sep) else {
-                    continue;
-                };
-                let candidate = Found {
-                    start,
-                    end: start + sep.len(),
-                };
-                best = match best {
-                    Some(b) if b.end < candidate.end => Some(b),
-                    Some(b) if b.end == candidate.end && b.start >= candidate.start => Some(b),
-                    _ => Some(candidate),
-                };
+        // `\r\n` and every two-byte separator: `memchr` for the last byte,
+        // then one comparison.
+        Separators::One(&[first, last]) => {
+            let mut pos = from.checked_add(1)?;
+            loop {
+                let end = pos + memchr(last, hay.get(pos..)?)? + 1;
+                if hay[end - 2] == first {
+                    return Some(Found {
+                        start: end - 2,
+                        end,
+                    });
+                }
+                pos = end;
             }
-            best
+        }
+        Separators::One(sep) => find_long(hay, from, sep),
+        Separators::Any(list) => find_any(hay, from, list),
+    }
+}
+
+/// [`find`] for one separator of three bytes or more.
+fn find_long(hay: &[u8], from: usize, sep: &[u8]) -> Option<Found> {
+    find_one(hay, from, sep).map(|start| Found {
+        start,
+        end: start + sep.len(),
+    })
+}
+
+/// [`find`] for several separators.
+///
+/// Every match ends with the last byte of its separator, so one pass of
+/// `memchr`/`memchr2`/`memchr3` over those (at most three distinct) bytes
+/// visits the candidate ends in order; the first end where a separator
+/// matches is the earliest end, and the shortest separator matching there
+/// wins the tie. One pass whatever the number of separators, where
+/// searching for each separator in turn would scan the whole buffer for a
+/// separator that is absent, once per line.
+fn find_any(hay: &[u8], from: usize, list: &[&[u8]]) -> Option<Found> {
+    let mut needles = [0u8; 3];
+    let mut count = 0;
+    let mut shortest = usize::MAX;
+    for sep in list {
+        let Some(&last) = sep.last() else {
+            return find_each(hay, from, list);
+        };
+        shortest = shortest.min(sep.len());
+        if !needles[..count].contains(&last) {
+            if count == needles.len() {
+                return find_each(hay, from, list);
+            }
+            needles[count] = last;
+            count += 1;
         }
     }
+    if count == 0 {
+        return None;
+    }
+    // The first place where the last byte of a separator starting at or
+    // after `from` can be.
+    let mut pos = from.checked_add(shortest - 1)?;
+    loop {
+        let rest = hay.get(pos..)?;
+        let i = match count {
+            1 => memchr(needles[0], rest),
+            2 => memchr2(needles[0], needles[1], rest),
+            _ => memchr3(needles[0], needles[1], needles[2], rest),
+        }?;
+        let end = pos + i + 1;
+        let mut best: Option<Found> = None;
+        for sep in list {
+            let k = sep.len();
+            if end - from >= k
+                && hay[end - k..end] == **sep
+                && best.map_or(true, |b| end - k > b.start)
+            {
+                best = Some(Found {
+                    start: end - k,
+                    end,
+                });
+            }
+        }
+        if best.is_some() {
+            return best;
+        }
+        pos = end;
+    }
+}
+
+/// [`find`] for several separators, searching for each in turn (any
+/// number of distinct last bytes, and empty separators, which never match).
+fn find_each(hay: &[u8], from: usize, list: &[&[u8]]) -> Option<Found> {
+    let mut best: Option<Found> = None;
+    for sep in list {
+        // Only a match ending no later than the best so far can win.
+        let window = best.map_or(hay.len(), |b| b.end);
+        let Some(start) = find_one(&hay[..window], from, sep) else {
+            continue;
+        };
+        let candidate = Found {
+            start,
+            end: start + sep.len(),
+        };
+        best = match best {
+            Some(b) if b.end < candidate.end => Some(b),
+            Some(b) if b.end == candidate.end && b.start >= candidate.start => Some(b),
+            _ => Some(candidate),
+        };
+    }
+    best
 }
 
 /// The first occurrence of `sep` in `hay` starting at or after `from`.
@@ -264,6 +352,39 @@ mod tests {
         assert_eq!((f.start, f.end), (4, 5));
         let f = find(b"xxabc", 0, any(&[b"c", b"abc"])).unwrap();
         assert_eq!((f.start, f.end), (4, 5));
+    }
+
+    #[test]
+    fn one_pass_agrees_with_each_in_turn() {
+        // Every list of 1..=4 separators over a small alphabet, on every
+        // short haystack and start offset: the single pass (up to three
+        // distinct last bytes) must find what searching each separator in
+        // turn finds.
+        let seps: [&[u8]; 8] = [b"a", b"b", b"ab", b"ba", b"aa", b"bab", b"c", b"cab"];
+        let mut hay = [0u8; 6];
+        for code in 0..3usize.pow(6) {
+            let mut c = code;
+            for byte in hay.iter_mut() {
+                *byte = b"abc"[c % 3];
+                c /= 3;
+            }
+            for mask in 1..(1u32 << seps.len()) {
+                if mask.count_ones() > 4 {
+                    continue;
+                }
+                let list: alloc::vec::Vec<&[u8]> = (0..seps.len())
+                    .filter(|i| mask & (1 << i) != 0)
+                    .map(|i| seps[i])
+                    .collect();
+                for from in 0..=hay.len() + 1 {
+                    assert_eq!(
+                        find_any(&hay, from, &list),
+                        find_each(&hay, from, &list),
+                        "{hay:?} {list:?} from {from}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
