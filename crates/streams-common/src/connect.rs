@@ -4,13 +4,17 @@
 use crate::addr::{py_sockaddr, Address};
 use crate::conn::{new_connection, StreamReader, StreamWriter};
 use crate::error::{ArgumentError, ConnectError};
-use crate::runtime::{Runtime, Socket};
+use crate::happy_eyeballs::{matching_local_addrs, ConnectPlan, Decision, Interleave};
+use crate::runtime::{BoxFuture, Runtime, Socket};
 use reader_core::DEFAULT_LIMIT;
 use socket2::{Domain, SockAddr, SockRef, Type};
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
 /// Which address family to use (asyncio's `family=`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -38,27 +42,67 @@ impl Family {
 /// Options of `open_connection` and `open_unix_connection`, with asyncio's
 /// defaults (`OpenOptions::default()`).
 ///
-/// Happy eyeballs and TLS are not implemented yet; the struct is
-/// `#[non_exhaustive]` so they can be added as fields.
+/// TLS is not implemented yet; the struct is `#[non_exhaustive]` so it can
+/// be added as fields. Build it with the setters:
+///
+/// ```
+/// use std::time::Duration;
+/// use streams_common::OpenOptions;
+///
+/// // A host with IPv6 and IPv4 addresses where the IPv6 route is broken:
+/// // with RFC 8305's 250 ms, IPv4 is tried after a quarter second instead
+/// // of after the IPv6 connect times out (a minute or more).
+/// let options = OpenOptions::default().happy_eyeballs_delay(Duration::from_millis(250));
+/// assert_eq!(options.interleave, None); // a delay implies interleave 1
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct OpenOptions {
     /// The reader's buffer limit (asyncio's `limit=`, 64 KiB). 0 is
     /// rejected before any network activity.
     pub limit: usize,
-    /// Bind the client socket to this local address first (asyncio's
-    /// `local_addr=`). Only used for remote addresses of the same family.
-    pub local_addr: Option<SocketAddr>,
+    /// Local addresses to bind the client socket to before connecting
+    /// (asyncio's `local_addr=`, which may resolve to several addresses).
+    /// Each attempt tries those of its remote address's family, in order,
+    /// and uses the first that binds; every failed bind is recorded in the
+    /// attempt's errors. An attempt for which none is of the right family
+    /// fails with `no matching local address with family=... found`. Empty
+    /// (the default): no bind.
+    ///
+    /// This replaced the earlier `local_addr: Option<SocketAddr>` field; the
+    /// [`local_addr`](Self::local_addr) setter is unchanged.
+    pub local_addrs: Vec<SocketAddr>,
     /// Restrict resolution to one family (asyncio's `family=`).
     pub family: Family,
+    /// asyncio's `happy_eyeballs_delay=` (RFC 8305 "happy eyeballs"): when
+    /// set, the next address is tried as soon as the previous attempt fails
+    /// **or** this long after it started, while the earlier attempts keep
+    /// running; the first to connect wins and the others are cancelled and
+    /// closed. `None` (the default): one address after another, each
+    /// waiting for the previous one to fail. RFC 8305 recommends 250 ms.
+    pub happy_eyeballs_delay: Option<Duration>,
+    /// asyncio's `interleave=`: reorder the resolved addresses by family,
+    /// the first `n - 1` addresses of the first family, then one of each
+    /// family in turn. `None` (the default) means 1 when
+    /// [`happy_eyeballs_delay`](Self::happy_eyeballs_delay) is set and no
+    /// reordering otherwise; `Some(0)` keeps the resolver's order even with
+    /// a delay. It also applies without a delay.
+    pub interleave: Option<usize>,
+    /// asyncio's `all_errors=` (3.12+): when every attempt failed, return
+    /// all their errors as [`ConnectError::All`] (even a single one)
+    /// instead of combining them.
+    pub all_errors: bool,
 }
 
 impl Default for OpenOptions {
     fn default() -> Self {
         OpenOptions {
             limit: DEFAULT_LIMIT,
-            local_addr: None,
+            local_addrs: Vec::new(),
             family: Family::Any,
+            happy_eyeballs_delay: None,
+            interleave: None,
+            all_errors: false,
         }
     }
 }
@@ -69,14 +113,53 @@ impl OpenOptions {
         self.limit = limit;
         self
     }
-    /// Sets [`local_addr`](Self::local_addr).
+    /// Binds to `addr` before connecting: sets
+    /// [`local_addrs`](Self::local_addrs) to this one address.
     pub fn local_addr(mut self, addr: SocketAddr) -> Self {
-        self.local_addr = Some(addr);
+        self.local_addrs = vec![addr];
+        self
+    }
+    /// Sets [`local_addrs`](Self::local_addrs): several local addresses,
+    /// e.g. one IPv4 and one IPv6 address, tried in order for the attempts
+    /// of their family.
+    pub fn local_addrs(mut self, addrs: impl IntoIterator<Item = SocketAddr>) -> Self {
+        self.local_addrs = addrs.into_iter().collect();
         self
     }
     /// Sets [`family`](Self::family).
     pub fn family(mut self, family: Family) -> Self {
         self.family = family;
+        self
+    }
+    /// Sets [`happy_eyeballs_delay`](Self::happy_eyeballs_delay): race the
+    /// addresses, starting the next one `delay` after the previous one
+    /// (or as soon as it fails).
+    ///
+    /// Use it when a host has several addresses and some may be
+    /// unreachable without a quick refusal, typically a dual-stack host
+    /// whose IPv6 address is black-holed by a broken network: RFC 8305
+    /// recommends 250 ms.
+    ///
+    /// ```no_run
+    /// # async fn f(rt: &dyn streams_common::runtime::Runtime) -> Result<(), streams_common::ConnectError> {
+    /// use std::time::Duration;
+    /// use streams_common::{open_connection, OpenOptions};
+    /// let options = OpenOptions::default().happy_eyeballs_delay(Duration::from_millis(250));
+    /// let (reader, writer) = open_connection(rt, "example.com", 80, options).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn happy_eyeballs_delay(mut self, delay: Duration) -> Self {
+        self.happy_eyeballs_delay = Some(delay);
+        self
+    }
+    /// Sets [`interleave`](Self::interleave).
+    pub fn interleave(mut self, first_family_count: usize) -> Self {
+        self.interleave = Some(first_family_count);
+        self
+    }
+    /// Sets [`all_errors`](Self::all_errors).
+    pub fn all_errors(mut self, all_errors: bool) -> Self {
+        self.all_errors = all_errors;
         self
     }
 }
@@ -147,35 +230,91 @@ fn connect_failed(addr: &SocketAddr, e: &io::Error) -> io::Error {
     io::Error::new(e.kind(), text)
 }
 
-/// One attempt to `addr`: every error it met (a failed bind, the connect).
+/// A failed bind of a client socket as asyncio records it:
+/// `OSError(errno, 'error while attempting to bind on address ...')`, whose
+/// text starts with `[Errno N] `.
+fn local_bind_failed(local: &SocketAddr, e: &io::Error) -> io::Error {
+    let b = bind_error(&py_sockaddr(local), e);
+    match e.raw_os_error() {
+        Some(code) => io::Error::new(b.kind(), format!("[Errno {code}] {b}")),
+        None => b,
+    }
+}
+
+/// An OS error with Python's `str(OSError)` text: `[Errno N] message`.
+fn os_error(e: io::Error) -> io::Error {
+    match e.raw_os_error() {
+        Some(code) => io::Error::new(e.kind(), format!("[Errno {code}] {}", strerror(&e))),
+        None => e,
+    }
+}
+
+/// One attempt to `addr` (asyncio's `_connect_sock`): creates the socket,
+/// binds it to the first local address of the same family that works, and
+/// connects. On failure, every error it met, in order (failed binds, then
+/// the connect). Dropping the future closes the socket.
 async fn attempt(
     rt: &dyn Runtime,
     addr: SocketAddr,
-    local: Option<SocketAddr>,
-) -> Result<Box<dyn Socket>, io::Error> {
-    let sock = socket2::Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    sock.set_nonblocking(true)?;
-    if let Some(local) = local {
-        sock.bind(&local.into())
-            .map_err(|e| bind_error(&py_sockaddr(&local), &e))?;
+    local: &[SocketAddr],
+) -> Result<Box<dyn Socket>, Vec<io::Error>> {
+    let sock = socket2::Socket::new(Domain::for_address(addr), Type::STREAM, None)
+        .and_then(|s| s.set_nonblocking(true).map(|()| s))
+        .map_err(|e| vec![os_error(e)])?;
+    let candidates = matching_local_addrs(local, &addr)
+        .map_err(|no_match| vec![io::Error::other(no_match.to_string())])?;
+    let mut errors = Vec::new();
+    if !candidates.is_empty() {
+        let bound = candidates.iter().any(|l| match sock.bind(&(*l).into()) {
+            Ok(()) => true,
+            Err(e) => {
+                errors.push(local_bind_failed(l, &e));
+                false
+            }
+        });
+        if !bound {
+            return Err(errors);
+        }
     }
     match sock.connect(&addr.into()) {
         Ok(()) => {}
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-        Err(e) => return Err(connect_failed(&addr, &e)),
+        Err(e) => {
+            errors.push(connect_failed(&addr, &e));
+            return Err(errors);
+        }
     }
-    let sock = rt.tcp_stream(std::net::TcpStream::from(sock))?;
-    finish_connect(&*sock)
-        .await
-        .map_err(|e| connect_failed(&addr, &e))?;
-    Ok(sock)
+    let sock = match rt.tcp_stream(std::net::TcpStream::from(sock)) {
+        Ok(sock) => sock,
+        Err(e) => {
+            errors.push(os_error(e));
+            return Err(errors);
+        }
+    };
+    match finish_connect(&*sock).await {
+        Ok(()) => Ok(sock),
+        Err(e) => {
+            errors.push(connect_failed(&addr, &e));
+            Err(errors)
+        }
+    }
 }
 
 /// asyncio's `open_connection(host, port, limit=..., local_addr=...,
-/// family=...)`: resolves `host`, tries each address in order until one
-/// connects, and returns the connection's reader and writer. When every
-/// attempt fails, the errors are combined as asyncio does (see
-/// [`ConnectError::combine`]).
+/// family=..., happy_eyeballs_delay=..., interleave=..., all_errors=...)`:
+/// resolves `host`, tries its addresses until one connects, and returns the
+/// connection's reader and writer.
+///
+/// Without [`OpenOptions::happy_eyeballs_delay`], the addresses are tried
+/// one after another (reordered only if [`OpenOptions::interleave`] is
+/// set). With it, the attempts overlap as asyncio's `staggered_race` does
+/// (see [`happy_eyeballs`](crate::happy_eyeballs)); they all run inside
+/// this future, so dropping it cancels and closes every attempt in flight.
+///
+/// When every attempt fails, the errors of all attempts, in the order the
+/// attempts started, are combined as asyncio does
+/// ([`ConnectError::combine`]), or all returned as [`ConnectError::All`]
+/// with [`OpenOptions::all_errors`].
 pub async fn open_connection(
     rt: &dyn Runtime,
     host: &str,
@@ -186,26 +325,161 @@ pub async fn open_connection(
         return Err(ArgumentError::ZeroLimit.into());
     }
     let addrs = resolve(rt, host, port, options.family).await?;
-    let mut errors = Vec::new();
-    for addr in addrs {
-        let local = match options.local_addr {
-            Some(l) if l.is_ipv4() != addr.is_ipv4() => {
-                errors.push(io::Error::other(
-                    ArgumentError::NoMatchingLocalAddr {
-                        ipv6: addr.is_ipv6(),
-                    }
-                    .to_string(),
-                ));
+    connect_addrs(rt, addrs, &options).await
+}
+
+/// `open_connection` to an explicit list of addresses, in the given order,
+/// instead of resolving a host: a Rust extension (asyncio has no such
+/// call), for callers with their own resolver (e.g. SRV records, a cache)
+/// or several servers to race. Everything else is [`open_connection`]'s:
+/// [`OpenOptions::family`] filters the list, [`OpenOptions::interleave`]
+/// and [`OpenOptions::happy_eyeballs_delay`] order and race the attempts,
+/// errors are combined the same way. An empty list (after filtering) fails
+/// like an empty resolver answer: `getaddrinfo() returned empty list`.
+///
+/// ```no_run
+/// # async fn f(rt: &dyn streams_common::runtime::Runtime) -> Result<(), streams_common::ConnectError> {
+/// use std::time::Duration;
+/// use streams_common::{open_connection_addrs, OpenOptions};
+/// let addrs = vec!["[2001:db8::1]:443".parse().unwrap(), "192.0.2.1:443".parse().unwrap()];
+/// let options = OpenOptions::default().happy_eyeballs_delay(Duration::from_millis(250));
+/// let (reader, writer) = open_connection_addrs(rt, addrs, options).await?;
+/// # Ok(()) }
+/// ```
+pub async fn open_connection_addrs(
+    rt: &dyn Runtime,
+    addrs: Vec<SocketAddr>,
+    options: OpenOptions,
+) -> Result<(StreamReader, StreamWriter), ConnectError> {
+    if options.limit == 0 {
+        return Err(ArgumentError::ZeroLimit.into());
+    }
+    let addrs: Vec<SocketAddr> = addrs
+        .into_iter()
+        .filter(|a| options.family.matches(a))
+        .collect();
+    if addrs.is_empty() {
+        return Err(io::Error::other("getaddrinfo() returned empty list").into());
+    }
+    connect_addrs(rt, addrs, &options).await
+}
+
+/// What ended a wait of the driver.
+enum Event {
+    /// Attempt `.0` ended.
+    Ended(usize, Result<Box<dyn Socket>, Vec<io::Error>>),
+    /// The planner's `WaitUntil` time came.
+    Timer(Duration),
+}
+
+type AttemptFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Box<dyn Socket>, Vec<io::Error>>> + Send + 'a>>;
+
+/// Runs the planner: starts the attempts it asks for, polls them all in
+/// this one task together with a timer, reports their ends, and cancels
+/// (drops, which closes the socket) the ones it says to cancel.
+async fn connect_addrs(
+    rt: &dyn Runtime,
+    addrs: Vec<SocketAddr>,
+    options: &OpenOptions,
+) -> Result<(StreamReader, StreamWriter), ConnectError> {
+    let interleave_by = match options.interleave {
+        None => Interleave::Default,
+        Some(n) => Interleave::By(n),
+    };
+    let mut plan = ConnectPlan::new(addrs, options.happy_eyeballs_delay, interleave_by);
+    let local = &options.local_addrs[..];
+    let origin = Instant::now();
+    // The planner's clock: never behind a timer that has fired, so a
+    // runtime whose timers run ahead of the system clock (a paused test
+    // clock) cannot make the driver spin.
+    let mut now = Duration::ZERO;
+    let mut running: Vec<Option<AttemptFuture<'_>>> = Vec::new();
+    let mut timer: Option<(Duration, BoxFuture<()>)> = None;
+    let mut winner: Option<(usize, Box<dyn Socket>)> = None;
+    // Every decision starts an attempt, or waits for an event that ends
+    // one or reaches the planner's time; the number of each is bounded by
+    // the number of addresses, and the loop by their sum.
+    loop {
+        now = now.max(origin.elapsed());
+        match plan.poll(now) {
+            Decision::Start { attempt: i, addr } => {
+                // Attempts are numbered in start order, so `i` is the next
+                // slot; resizing keeps this panic-free regardless.
+                if running.len() <= i {
+                    running.resize_with(i + 1, || None);
+                }
+                running[i] = Some(Box::pin(attempt(rt, addr, local)));
                 continue;
             }
-            other => other,
-        };
-        match attempt(rt, addr, local).await {
-            Ok(sock) => return Ok(start(rt, sock, options.limit, Some(Address::Inet(addr)))),
-            Err(e) => errors.push(e),
+            Decision::Won { attempt: i } => {
+                // Every other attempt was cancelled when `i` won.
+                running.clear();
+                return match winner {
+                    Some((w, sock)) if w == i => {
+                        let peer = plan.addrs()[i];
+                        Ok(start(rt, sock, options.limit, Some(Address::Inet(peer))))
+                    }
+                    // Unreachable: the winner's socket is kept below.
+                    _ => Err(io::Error::other("create_connection failed").into()),
+                };
+            }
+            Decision::AllFailed => {
+                let errors = plan.into_errors();
+                return Err(if options.all_errors {
+                    ConnectError::all(errors)
+                } else {
+                    ConnectError::combine(errors)
+                });
+            }
+            Decision::WaitUntil(t) => {
+                if timer.as_ref().map(|(at, _)| *at) != Some(t) {
+                    timer = Some((t, rt.sleep(t.saturating_sub(now))));
+                }
+            }
+            Decision::WaitForAttempts => timer = None,
+        }
+        let event = poll_fn(|cx| {
+            for (i, slot) in running.iter_mut().enumerate() {
+                if let Some(fut) = slot {
+                    if let Poll::Ready(result) = fut.as_mut().poll(cx) {
+                        *slot = None;
+                        return Poll::Ready(Event::Ended(i, result));
+                    }
+                }
+            }
+            if let Some((at, sleep)) = &mut timer {
+                if sleep.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Event::Timer(*at));
+                }
+            }
+            Poll::Pending
+        })
+        .await;
+        match event {
+            Event::Ended(i, Ok(sock)) => {
+                let cancel = plan.succeeded(i);
+                if cancel.contains(&i) {
+                    // Not the winner (cannot happen here: the driver stops
+                    // polling the others once one wins): close it.
+                    drop(sock);
+                    continue;
+                }
+                for c in cancel {
+                    // Dropping an attempt's future closes its socket.
+                    if let Some(slot) = running.get_mut(c) {
+                        *slot = None;
+                    }
+                }
+                winner = Some((i, sock));
+            }
+            Event::Ended(i, Err(errors)) => plan.failed(i, errors),
+            Event::Timer(at) => {
+                timer = None;
+                now = now.max(at);
+            }
         }
     }
-    Err(ConnectError::combine(errors))
 }
 
 fn start(
@@ -314,6 +588,44 @@ mod tests {
              [errno 98] address already in use"
         );
         assert_eq!(b.kind(), io::ErrorKind::AddrInUse);
+    }
+
+    #[test]
+    fn client_bind_error_text_has_the_oserror_prefix() {
+        // asyncio's _connect_sock raises OSError(errno, msg): its str()
+        // starts with "[Errno 98] " (checked against CPython 3.11).
+        let local: SocketAddr = "127.0.0.1:8888".parse().unwrap();
+        let e = local_bind_failed(&local, &io::Error::from_raw_os_error(libc::EADDRINUSE));
+        assert_eq!(
+            e.to_string(),
+            "[Errno 98] error while attempting to bind on address ('127.0.0.1', 8888): \
+             [errno 98] address already in use"
+        );
+        assert_eq!(e.kind(), io::ErrorKind::AddrInUse);
+        let e = os_error(io::Error::from_raw_os_error(libc::EAFNOSUPPORT));
+        assert_eq!(
+            e.to_string(),
+            "[Errno 97] Address family not supported by protocol"
+        );
+    }
+
+    #[test]
+    fn options_defaults_and_setters() {
+        let o = OpenOptions::default();
+        assert_eq!(o.happy_eyeballs_delay, None);
+        assert_eq!(o.interleave, None);
+        assert!(!o.all_errors && o.local_addrs.is_empty());
+        let l: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let o = o
+            .local_addrs([l, l])
+            .local_addr(l)
+            .happy_eyeballs_delay(Duration::from_millis(250))
+            .interleave(2)
+            .all_errors(true);
+        assert_eq!(o.local_addrs, vec![l]);
+        assert_eq!(o.happy_eyeballs_delay, Some(Duration::from_millis(250)));
+        assert_eq!(o.interleave, Some(2));
+        assert!(o.all_errors);
     }
 
     #[test]

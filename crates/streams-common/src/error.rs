@@ -87,6 +87,13 @@ pub enum ConnectError {
     /// Every attempt failed and the errors differ: all of them, in the
     /// order the attempts were made (asyncio's `Multiple exceptions: ...`).
     Multiple(Vec<io::Error>),
+    /// Every attempt failed and [`all_errors`](crate::OpenOptions::all_errors)
+    /// was set: every error of every attempt, in the order the attempts
+    /// started, even when there is only one (asyncio's
+    /// `ExceptionGroup('create_connection failed', errors)`). Displayed as
+    /// the group's text followed by the errors:
+    /// `create_connection failed (2 sub-exceptions): ..., ...`.
+    All(Vec<io::Error>),
 }
 
 impl ConnectError {
@@ -106,6 +113,28 @@ impl ConnectError {
             return ConnectError::Io(errors.swap_remove(0));
         }
         ConnectError::Multiple(errors)
+    }
+
+    /// The errors of failed attempts as asyncio's `all_errors=True`
+    /// reports them: all of them, as [`ConnectError::All`]. No error at all
+    /// gives [`combine`](Self::combine)'s timeout (asyncio would fail to
+    /// build an empty group; this cannot happen with at least one address).
+    pub fn all(errors: Vec<io::Error>) -> ConnectError {
+        if errors.is_empty() {
+            return ConnectError::combine(errors);
+        }
+        ConnectError::All(errors)
+    }
+
+    /// The I/O errors this failure carries: the one error, or all of them
+    /// for [`Multiple`](Self::Multiple) and [`All`](Self::All); none for
+    /// an invalid argument.
+    pub fn errors(&self) -> &[io::Error] {
+        match self {
+            ConnectError::InvalidArgument(_) => &[],
+            ConnectError::Io(e) => std::slice::from_ref(e),
+            ConnectError::Multiple(errors) | ConnectError::All(errors) => errors,
+        }
     }
 
     /// The I/O error kind, when the failure was a single I/O error.
@@ -132,6 +161,16 @@ impl fmt::Display for ConnectError {
                 }
                 Ok(())
             }
+            ConnectError::All(errors) => {
+                let n = errors.len();
+                let plural = if n == 1 { "" } else { "s" };
+                write!(f, "create_connection failed ({n} sub-exception{plural})")?;
+                for (i, e) in errors.iter().enumerate() {
+                    f.write_str(if i == 0 { ": " } else { ", " })?;
+                    e.fmt(f)?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -141,7 +180,7 @@ impl std::error::Error for ConnectError {
         match self {
             ConnectError::InvalidArgument(a) => Some(a),
             ConnectError::Io(e) => Some(e),
-            ConnectError::Multiple(_) => None,
+            ConnectError::Multiple(_) | ConnectError::All(_) => None,
         }
     }
 }
@@ -270,6 +309,41 @@ mod tests {
             "Multiple exceptions: [Errno 111] Connect call failed ('127.0.0.1', 41177), \
              [Errno 111] Connect call failed ('127.0.0.2', 41177)"
         );
+    }
+
+    #[test]
+    fn all_errors_is_a_group_even_for_one() {
+        let e = ConnectError::all(vec![refused("'127.0.0.1', 1")]);
+        assert!(matches!(&e, ConnectError::All(v) if v.len() == 1));
+        assert_eq!(
+            e.to_string(),
+            "create_connection failed (1 sub-exception): \
+             [Errno 111] Connect call failed ('127.0.0.1', 1)"
+        );
+        assert_eq!(e.kind(), None);
+        let e = ConnectError::all(vec![refused("'127.0.0.1', 1"), refused("'127.0.0.1', 1")]);
+        assert_eq!(e.errors().len(), 2, "identical texts are all kept");
+        assert_eq!(
+            e.to_string(),
+            "create_connection failed (2 sub-exceptions): \
+             [Errno 111] Connect call failed ('127.0.0.1', 1), \
+             [Errno 111] Connect call failed ('127.0.0.1', 1)"
+        );
+        assert_eq!(
+            ConnectError::all(Vec::new()).to_string(),
+            "create_connection failed"
+        );
+    }
+
+    #[test]
+    fn errors_accessor() {
+        let e = ConnectError::combine(vec![refused("'a', 1"), refused("'b', 1")]);
+        assert_eq!(e.errors().len(), 2);
+        let e = ConnectError::combine(vec![refused("'a', 1")]);
+        assert_eq!(e.errors().len(), 1);
+        assert!(ConnectError::from(ArgumentError::ZeroLimit)
+            .errors()
+            .is_empty());
     }
 
     #[test]

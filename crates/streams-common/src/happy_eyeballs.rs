@@ -452,6 +452,115 @@ mod tests {
     }
 
     #[test]
+    fn a_zero_delay_starts_every_attempt_at_once() {
+        let a = addrs(&["1.0.0.1:1", "1.0.0.2:1", "1.0.0.3:1"]);
+        let mut p = ConnectPlan::new(a, Some(ms(0)), Interleave::By(0));
+        let fates = [Some((30, false)), Some((20, true)), Some((10, false))];
+        let (starts, cancelled, end) = simulate(&mut p, &fates);
+        assert_eq!(starts, vec![0, 0, 0]);
+        // Attempt 2 failed first; attempt 1 won and cancelled attempt 0.
+        assert_eq!(cancelled, vec![0]);
+        assert_eq!(end, Decision::Won { attempt: 1 });
+    }
+
+    #[test]
+    fn the_delay_counts_from_the_latest_start() {
+        // Attempt 0 fails at 30: attempt 1 starts then, and attempt 2 a
+        // full delay after that (130), not 100 after attempt 0 (200).
+        let a = addrs(&["1.0.0.1:1", "1.0.0.2:1", "1.0.0.3:1", "1.0.0.4:1"]);
+        let mut p = ConnectPlan::new(a, Some(ms(100)), Interleave::By(0));
+        let fates = [Some((30, false)), None, Some((500, false)), Some((5, true))];
+        let (starts, cancelled, end) = simulate(&mut p, &fates);
+        assert_eq!(starts, vec![0, 30, 130, 230]);
+        // The winner cancels every attempt still running, in start order.
+        assert_eq!(cancelled, vec![1, 2]);
+        assert_eq!(end, Decision::Won { attempt: 3 });
+    }
+
+    #[test]
+    fn waits_are_exact_on_a_virtual_clock() {
+        let a = addrs(&["[::1]:1", "[::2]:1", "1.0.0.1:1"]);
+        let mut p: ConnectPlan<&str> =
+            ConnectPlan::new(a.clone(), Some(ms(250)), Interleave::Default);
+        // Interleave 1: ::1, 1.0.0.1, ::2.
+        assert_eq!(p.addrs(), &[a[0], a[2], a[1]]);
+        assert_eq!(
+            p.poll(ms(0)),
+            Decision::Start {
+                attempt: 0,
+                addr: a[0]
+            }
+        );
+        assert_eq!(p.poll(ms(0)), Decision::WaitUntil(ms(250)));
+        // An early wake-up changes nothing.
+        assert_eq!(p.poll(ms(249)), Decision::WaitUntil(ms(250)));
+        assert_eq!(
+            p.poll(ms(250)),
+            Decision::Start {
+                attempt: 1,
+                addr: a[2]
+            }
+        );
+        assert_eq!(p.poll(ms(250)), Decision::WaitUntil(ms(500)));
+        // Attempt 0 (older) fails: nothing starts early.
+        p.failed(0, ["v6 one"]);
+        assert_eq!(p.poll(ms(300)), Decision::WaitUntil(ms(500)));
+        // Attempt 1 fails: the last one starts at once.
+        p.failed(1, ["v4"]);
+        assert_eq!(
+            p.poll(ms(310)),
+            Decision::Start {
+                attempt: 2,
+                addr: a[1]
+            }
+        );
+        assert_eq!(p.poll(ms(310)), Decision::WaitForAttempts);
+        // Reports for attempts that are not running are ignored.
+        p.failed(0, ["again"]);
+        p.failed(7, ["unknown"]);
+        p.failed(2, ["v6 two"]);
+        assert_eq!(p.poll(ms(320)), Decision::AllFailed);
+        assert_eq!(p.into_errors(), vec!["v6 one", "v4", "v6 two"]);
+    }
+
+    #[test]
+    fn every_error_of_every_attempt_in_start_order() {
+        // asyncio's per-attempt lists (failed binds, then the connect),
+        // flattened in start order although attempt 1 ended first.
+        let a = addrs(&["1.0.0.1:1", "1.0.0.2:1"]);
+        let mut p = ConnectPlan::new(a, Some(ms(10)), Interleave::By(0));
+        assert!(matches!(p.poll(ms(0)), Decision::Start { attempt: 0, .. }));
+        assert!(matches!(p.poll(ms(10)), Decision::Start { attempt: 1, .. }));
+        p.failed(1, ["bind 1a", "bind 1b"]);
+        assert_eq!(p.poll(ms(11)), Decision::WaitForAttempts);
+        p.failed(0, ["bind 0", "connect 0"]);
+        assert_eq!(p.poll(ms(12)), Decision::AllFailed);
+        assert_eq!(
+            p.into_errors(),
+            vec!["bind 0", "connect 0", "bind 1a", "bind 1b"]
+        );
+    }
+
+    #[test]
+    fn sequential_with_interleave_still_reorders() {
+        let a = addrs(&["1.0.0.1:1", "1.0.0.2:1", "[::1]:1", "[::2]:1"]);
+        let mut p = ConnectPlan::new(a.clone(), None, Interleave::By(1));
+        let mut order = Vec::new();
+        for i in 0..4 {
+            match p.poll(ms(i)) {
+                Decision::Start { addr, .. } => order.push(addr),
+                other => panic!("{other:?}"),
+            }
+            // No delay: nothing more until this attempt fails.
+            assert_eq!(p.poll(ms(i + 1000)), Decision::WaitForAttempts);
+            p.failed(i as usize, [i]);
+        }
+        assert_eq!(order, vec![a[0], a[2], a[1], a[3]]);
+        assert_eq!(p.poll(ms(5000)), Decision::AllFailed);
+        assert_eq!(p.into_errors(), vec![0, 1, 2, 3]);
+    }
+
+    #[test]
     fn no_addresses_fail_at_once() {
         let mut p: ConnectPlan<()> = ConnectPlan::new(Vec::new(), Some(ms(1)), Interleave::Default);
         assert_eq!(p.poll(ms(0)), Decision::AllFailed);

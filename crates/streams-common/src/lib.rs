@@ -14,6 +14,7 @@ pub mod runtime;
 pub mod write_state;
 
 mod addr;
+mod api;
 mod conn;
 mod connect;
 mod error;
@@ -21,6 +22,7 @@ mod server;
 
 pub use addr::{py_sockaddr, Address, UnixAddr};
 pub use conn::{Lines, StreamReader, StreamWriter};
+pub use connect::open_connection_addrs;
 pub use connect::{
     open_connection, open_connection_with_socket, open_unix_connection,
     open_unix_connection_with_socket, Family, OpenOptions,

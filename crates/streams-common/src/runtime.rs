@@ -26,9 +26,12 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 ///
 /// The calls follow the readiness model both Tokio and async-io use:
 /// `try_*` performs one non-blocking system call and fails with
-/// [`io::ErrorKind::WouldBlock`] when the socket is not ready (which also
-/// clears the runtime's readiness flag); `poll_*_ready` waits for the next
-/// readiness event.
+/// [`io::ErrorKind::WouldBlock`] when the socket is not ready; `poll_*_ready`
+/// then waits for the next readiness event. (Tokio clears its readiness
+/// flag on `WouldBlock`; async-io's `poll_readable`/`poll_writable` register
+/// interest in the next event. Either way a `WouldBlock` followed by a
+/// `Pending` readiness poll guarantees a wake-up, which is all
+/// [`poll_io`] relies on.)
 pub trait Socket: AsFd + Send + Sync + 'static {
     /// Waits until the socket may be readable.
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;

@@ -3,22 +3,20 @@
 //! in `tests/peers/`). Uses a pyenv 3.13 interpreter when there is one,
 //! otherwise `python3`.
 
+use crate::adapters::Adapter;
+use futures::channel::mpsc;
+use futures::StreamExt;
 use std::io::{self, BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
-use streams_tokio::*;
+use streams_common::{OpenOptions, ReadError, Server, ServerOptions, StreamReader, StreamWriter};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 const LIMIT: usize = 1024;
 const BIG: usize = 16 * 1024 * 1024;
-
-async fn t<F: std::future::Future>(f: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(60), f)
-        .await
-        .expect("timed out")
-}
+const PEER_TIMEOUT: Duration = Duration::from_secs(60);
 
 fn python() -> PathBuf {
     let root = std::env::var("PYENV_ROOT")
@@ -36,24 +34,26 @@ fn python() -> PathBuf {
 
 fn peer(script: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/peers")
+        .join("peers")
         .join(script)
 }
 
 /// Runs the asyncio client against `port` (in a blocking thread) and
 /// returns its output.
-async fn run_client(mode: &str, port: u16) -> String {
+async fn run_client<A: Adapter>(mode: &str, port: u16) -> String {
     let mode = mode.to_owned();
-    let out = t(tokio::task::spawn_blocking(move || {
-        Command::new(python())
-            .arg(peer("asyncio_client.py"))
-            .arg(&mode)
-            .arg(port.to_string())
-            .output()
-            .expect("python3 runs")
-    }))
-    .await
-    .unwrap();
+    let out = A::t_for(
+        PEER_TIMEOUT,
+        A::spawn_blocking(move || {
+            Command::new(python())
+                .arg(peer("asyncio_client.py"))
+                .arg(&mode)
+                .arg(port.to_string())
+                .output()
+                .expect("python3 runs")
+        }),
+    )
+    .await;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -64,14 +64,14 @@ async fn run_client(mode: &str, port: u16) -> String {
 }
 
 /// Starts the asyncio server and returns it with its port.
-fn spawn_server(mode: &str) -> (Child, BufReader<std::process::ChildStdout>, u16) {
+fn spawn_server(mode: &str) -> (Child, BufReader<ChildStdout>, u16) {
     let mut child = Command::new(python())
         .arg(peer("asyncio_server.py"))
         .arg(mode)
         .stdout(Stdio::piped())
         .spawn()
         .expect("python3 runs");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut out = BufReader::new(child.stdout.take().expect("piped stdout"));
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
     let port = line
@@ -85,24 +85,27 @@ fn spawn_server(mode: &str) -> (Child, BufReader<std::process::ChildStdout>, u16
 
 /// Waits for the asyncio server to finish and returns the rest of its
 /// output.
-async fn finish_server(mut child: Child, mut out: BufReader<std::process::ChildStdout>) -> String {
-    t(tokio::task::spawn_blocking(move || {
-        let mut rest = String::new();
-        io::Read::read_to_string(&mut out, &mut rest).unwrap();
-        let status = child.wait().unwrap();
-        assert!(status.success(), "server failed: {rest}");
-        rest
-    }))
+async fn finish_server<A: Adapter>(mut child: Child, mut out: BufReader<ChildStdout>) -> String {
+    A::t_for(
+        PEER_TIMEOUT,
+        A::spawn_blocking(move || {
+            let mut rest = String::new();
+            io::Read::read_to_string(&mut out, &mut rest).unwrap();
+            let status = child.wait().unwrap();
+            assert!(status.success(), "server failed: {rest}");
+            rest
+        }),
+    )
     .await
-    .unwrap()
 }
 
-async fn our_server<F, Fut>(handler: F) -> Server
+async fn our_server<A, F, Fut>(handler: F) -> Server
 where
+    A: Adapter,
     F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<(), BoxError>> + Send + 'static,
 {
-    start_server(
+    A::start_server(
         handler,
         "127.0.0.1",
         0,
@@ -118,9 +121,9 @@ fn port_of(s: &Server) -> u16 {
 
 // ----- our server, asyncio client ----------------------------------------
 
-#[tokio::test]
-async fn interop_server_line_echo() {
-    let server = our_server(|mut r: StreamReader, w: StreamWriter| async move {
+/// Our server echoes lines to asyncio's client.
+pub async fn interop_server_line_echo<A: Adapter>() {
+    let server = our_server::<A, _, _>(|mut r: StreamReader, w: StreamWriter| async move {
         loop {
             let line = r.readline().await?;
             if line.is_empty() {
@@ -131,14 +134,14 @@ async fn interop_server_line_echo() {
         }
     })
     .await;
-    assert_eq!(run_client("echo", port_of(&server)).await, "echo ok\n");
+    assert_eq!(run_client::<A>("echo", port_of(&server)).await, "echo ok\n");
     server.close();
-    t(server.wait_closed()).await;
+    A::t(server.wait_closed()).await;
 }
 
-#[tokio::test]
-async fn interop_server_half_close() {
-    let server = our_server(|mut r: StreamReader, w: StreamWriter| async move {
+/// asyncio's client half-closes; our server answers after EOF.
+pub async fn interop_server_half_close<A: Adapter>() {
+    let server = our_server::<A, _, _>(|mut r: StreamReader, w: StreamWriter| async move {
         let data = r.read_to_eof().await?;
         assert!(!w.is_closing(), "plain TCP stays half-open after EOF");
         w.write(b"got ")?;
@@ -149,16 +152,16 @@ async fn interop_server_half_close() {
     })
     .await;
     assert_eq!(
-        run_client("halfclose", port_of(&server)).await,
+        run_client::<A>("halfclose", port_of(&server)).await,
         "halfclose ok\n"
     );
     server.close();
-    t(server.wait_closed()).await;
+    A::t(server.wait_closed()).await;
 }
 
-#[tokio::test]
-async fn interop_server_big_payload() {
-    let server = our_server(|mut r: StreamReader, w: StreamWriter| async move {
+/// 16 MiB echoed by our server with flow control.
+pub async fn interop_server_big_payload<A: Adapter>() {
+    let server = our_server::<A, _, _>(|mut r: StreamReader, w: StreamWriter| async move {
         loop {
             let data = r.read(65536).await?;
             if data.is_empty() {
@@ -172,14 +175,14 @@ async fn interop_server_big_payload() {
         Ok(())
     })
     .await;
-    assert_eq!(run_client("big", port_of(&server)).await, "big ok\n");
+    assert_eq!(run_client::<A>("big", port_of(&server)).await, "big ok\n");
     server.close();
-    t(server.wait_closed()).await;
+    A::t(server.wait_closed()).await;
 }
 
-#[tokio::test]
-async fn interop_server_line_over_limit() {
-    let server = our_server(|mut r: StreamReader, w: StreamWriter| async move {
+/// Both sides report a line over the limit with the same text.
+pub async fn interop_server_line_over_limit<A: Adapter>() {
+    let server = our_server::<A, _, _>(|mut r: StreamReader, w: StreamWriter| async move {
         let mine = match r.readline().await {
             Err(e) => e.to_string(),
             Ok(_) => "no error".to_owned(),
@@ -192,7 +195,7 @@ async fn interop_server_line_over_limit() {
         Ok(())
     })
     .await;
-    let out = run_client("overlimit", port_of(&server)).await;
+    let out = run_client::<A>("overlimit", port_of(&server)).await;
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines,
@@ -202,26 +205,28 @@ async fn interop_server_line_over_limit() {
         ]
     );
     server.close();
-    t(server.wait_closed()).await;
+    A::t(server.wait_closed()).await;
 }
 
-#[tokio::test]
-async fn interop_server_peer_reset() {
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let server = our_server(move |mut r: StreamReader, w: StreamWriter| {
+/// asyncio's client resets; our server's read, drain and wait_closed see it.
+pub async fn interop_server_peer_reset<A: Adapter>() {
+    let (tx, mut rx) = mpsc::unbounded();
+    let server = our_server::<A, _, _>(move |mut r: StreamReader, w: StreamWriter| {
         let tx = tx.clone();
         async move {
             let e = r.readline().await.unwrap_err();
             let drain = w.drain().await.map_err(|e| e.kind());
             let closed = w.wait_closed().await.map_err(|e| e.kind());
-            let _ = tx.send((e, drain, closed));
+            let _ = tx.unbounded_send((e, drain, closed));
             Ok(())
         }
     })
     .await;
-    assert_eq!(run_client("reset", port_of(&server)).await, "reset sent\n");
-    let mut rx = rx;
-    let (e, drain, closed) = t(rx.recv()).await.unwrap();
+    assert_eq!(
+        run_client::<A>("reset", port_of(&server)).await,
+        "reset sent\n"
+    );
+    let (e, drain, closed) = A::t(rx.next()).await.unwrap();
     match e {
         ReadError::Stored(io) => assert_eq!(io.kind(), io::ErrorKind::ConnectionReset),
         other => panic!("{other:?}"),
@@ -229,15 +234,15 @@ async fn interop_server_peer_reset() {
     assert_eq!(drain, Err(io::ErrorKind::ConnectionReset));
     assert_eq!(closed, Err(io::ErrorKind::ConnectionReset));
     server.close();
-    t(server.wait_closed()).await;
+    A::t(server.wait_closed()).await;
 }
 
 // ----- our client, asyncio server ----------------------------------------
 
-#[tokio::test]
-async fn interop_client_line_echo() {
+/// Our client's lines echoed by asyncio's server.
+pub async fn interop_client_line_echo<A: Adapter>() {
     let (child, out, port) = spawn_server("echo");
-    let (mut r, w) = t(open_connection(
+    let (mut r, w) = A::t(A::open_connection(
         "127.0.0.1",
         port,
         OpenOptions::default().limit(LIMIT),
@@ -246,63 +251,74 @@ async fn interop_client_line_echo() {
     .unwrap();
     for line in [&b"hello\n"[..], b"from rust\n"] {
         w.write(line).unwrap();
-        assert_eq!(t(r.readline()).await.unwrap(), line);
+        assert_eq!(A::t(r.readline()).await.unwrap(), line);
     }
     w.close();
-    t(w.wait_closed()).await.unwrap();
-    assert_eq!(finish_server(child, out).await, "server done\n");
+    A::t(w.wait_closed()).await.unwrap();
+    assert_eq!(finish_server::<A>(child, out).await, "server done\n");
 }
 
-#[tokio::test]
-async fn interop_client_half_close() {
+/// Our client half-closes; asyncio's server answers after EOF.
+pub async fn interop_client_half_close<A: Adapter>() {
     let (child, out, port) = spawn_server("halfclose");
-    let (mut r, w) = t(open_connection("127.0.0.1", port, OpenOptions::default()))
-        .await
-        .unwrap();
+    let (mut r, w) = A::t(A::open_connection(
+        "127.0.0.1",
+        port,
+        OpenOptions::default(),
+    ))
+    .await
+    .unwrap();
     w.write(b"request").unwrap();
     w.write_eof();
-    assert_eq!(t(r.read_to_eof()).await.unwrap(), "got request");
+    assert_eq!(A::t(r.read_to_eof()).await.unwrap(), "got request");
     assert!(r.at_eof());
     w.close();
-    t(w.wait_closed()).await.unwrap();
-    assert_eq!(finish_server(child, out).await, "server done\n");
+    A::t(w.wait_closed()).await.unwrap();
+    assert_eq!(finish_server::<A>(child, out).await, "server done\n");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn interop_client_big_payload() {
+/// 16 MiB sent with flow control and echoed back by asyncio's server.
+pub async fn interop_client_big_payload<A: Adapter>() {
     let (child, out, port) = spawn_server("big");
-    let (mut r, w) = t(open_connection("127.0.0.1", port, OpenOptions::default()))
-        .await
-        .unwrap();
+    let (mut r, w) = A::t(A::open_connection(
+        "127.0.0.1",
+        port,
+        OpenOptions::default(),
+    ))
+    .await
+    .unwrap();
     let payload: Vec<u8> = (0..BIG).map(|i| (i % 251) as u8).collect();
     let expect = payload.clone();
-    let receiving = tokio::spawn(async move { r.readexactly(BIG).await.map(|b| b == expect[..]) });
+    let receiving = A::spawn(async move { r.readexactly(BIG).await.map(|b| b == expect[..]) });
     for chunk in payload.chunks(1 << 20) {
         w.write(chunk).unwrap();
-        t(w.drain()).await.unwrap();
+        A::t(w.drain()).await.unwrap();
         assert!(w.get_write_buffer_size() <= 64 * 1024);
     }
     w.write_eof();
-    assert!(t(receiving).await.unwrap().unwrap(), "echo differs");
+    assert!(
+        A::t_for(PEER_TIMEOUT, receiving).await.unwrap(),
+        "echo differs"
+    );
     w.close();
-    assert_eq!(finish_server(child, out).await, "server done\n");
+    assert_eq!(finish_server::<A>(child, out).await, "server done\n");
 }
 
-#[tokio::test]
-async fn interop_client_line_over_limit() {
+/// Our client's over-long line error matches asyncio's text.
+pub async fn interop_client_line_over_limit<A: Adapter>() {
     let (child, out, port) = spawn_server("overlimit");
-    let (mut r, w) = t(open_connection(
+    let (mut r, w) = A::t(A::open_connection(
         "127.0.0.1",
         port,
         OpenOptions::default().limit(LIMIT),
     ))
     .await
     .unwrap();
-    let mine = t(r.readline()).await.unwrap_err().to_string();
+    let mine = A::t(r.readline()).await.unwrap_err().to_string();
     w.write(&vec![b'y'; 2000]).unwrap();
     w.write(b"\n").unwrap();
     w.close();
-    let theirs = finish_server(child, out).await;
+    let theirs = finish_server::<A>(child, out).await;
     assert_eq!(mine, "Separator is found, but chunk is longer than limit");
     assert_eq!(
         theirs,
@@ -311,23 +327,27 @@ async fn interop_client_line_over_limit() {
     );
 }
 
-#[tokio::test]
-async fn interop_client_peer_reset() {
+/// asyncio's server resets; our client's read, drain and wait_closed see it.
+pub async fn interop_client_peer_reset<A: Adapter>() {
     let (child, out, port) = spawn_server("reset");
-    let (mut r, w) = t(open_connection("127.0.0.1", port, OpenOptions::default()))
-        .await
-        .unwrap();
-    match t(r.readline()).await.unwrap_err() {
+    let (mut r, w) = A::t(A::open_connection(
+        "127.0.0.1",
+        port,
+        OpenOptions::default(),
+    ))
+    .await
+    .unwrap();
+    match A::t(r.readline()).await.unwrap_err() {
         ReadError::Stored(e) => assert_eq!(e.kind(), io::ErrorKind::ConnectionReset),
         other => panic!("{other:?}"),
     }
     assert_eq!(
-        t(w.drain()).await.unwrap_err().kind(),
+        A::t(w.drain()).await.unwrap_err().kind(),
         io::ErrorKind::ConnectionReset
     );
     assert_eq!(
-        t(w.wait_closed()).await.unwrap_err().kind(),
+        A::t(w.wait_closed()).await.unwrap_err().kind(),
         io::ErrorKind::ConnectionReset
     );
-    assert_eq!(finish_server(child, out).await, "server done\n");
+    assert_eq!(finish_server::<A>(child, out).await, "server done\n");
 }

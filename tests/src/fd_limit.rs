@@ -1,12 +1,15 @@
 //! A server that runs out of file descriptors: accepting pauses (one
 //! report, a 1 s backoff, no spinning) and resumes once descriptors are
 //! free again. A dedicated test binary, because it lowers RLIMIT_NOFILE
-//! for the whole process.
+//! for the whole process: instantiated with
+//! [`fd_limit_suite!`](crate::fd_limit_suite) alone in its own test binary
+//! per runtime.
 
+use crate::adapters::Adapter;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use streams_tokio::*;
+use streams_common::{OpenOptions, ServerOptions, StreamReader, StreamWriter};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
@@ -61,18 +64,13 @@ fn open_fds() -> u64 {
     std::fs::read_dir("/proc/self/fd").unwrap().count() as u64
 }
 
-async fn t<F: std::future::Future>(f: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(20), f)
-        .await
-        .expect("timed out")
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tokio_accept_backs_off_when_out_of_descriptors() {
+/// Out of descriptors, the accept loop reports once per backoff and
+/// resumes when descriptors are free again.
+pub async fn accept_backs_off_when_out_of_descriptors<A: Adapter>() {
     let reports = Arc::new(AtomicUsize::new(0));
     tracing::subscriber::set_global_default(CountReports(reports.clone())).unwrap();
 
-    let server = start_server(
+    let server = A::start_server(
         |mut reader: StreamReader, writer: StreamWriter| async move {
             let line = reader.readline().await?;
             writer.write(&line)?;
@@ -88,6 +86,13 @@ async fn tokio_accept_backs_off_when_out_of_descriptors() {
     .unwrap();
     let port = server.local_addrs()[0].port();
 
+    // Three client sockets, made before the descriptors run out. (Freeing
+    // three descriptors and then connecting would race with the server,
+    // which may accept the first client into a freed descriptor before the
+    // next client gets one.)
+    let sockets: Vec<socket2::Socket> = (0..3)
+        .map(|_| socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap())
+        .collect();
     set_nofile(open_fds() + 64);
     // Use up every descriptor...
     let mut hogs = Vec::new();
@@ -101,11 +106,15 @@ async fn tokio_accept_backs_off_when_out_of_descriptors() {
         }
     }
     assert!(!hogs.is_empty());
-    // ...but three, for three clients that connect (the kernel completes
-    // the handshakes; the server cannot accept them).
-    hogs.truncate(hogs.len() - 3);
-    let clients: Vec<std::net::TcpStream> = (0..3)
-        .map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).unwrap())
+    // ...and three clients connect (the kernel completes the handshakes;
+    // the server cannot accept them).
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let clients: Vec<std::net::TcpStream> = sockets
+        .into_iter()
+        .map(|s| {
+            s.connect(&addr.into()).unwrap();
+            s.into()
+        })
         .collect();
     assert!(
         std::fs::File::open("/dev/null").is_err(),
@@ -117,10 +126,10 @@ async fn tokio_accept_backs_off_when_out_of_descriptors() {
         if reports.load(Ordering::SeqCst) > 0 {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        A::sleep(Duration::from_millis(10)).await;
     }
     assert!(reports.load(Ordering::SeqCst) >= 1, "no report");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    A::sleep(Duration::from_millis(1500)).await;
     let n = reports.load(Ordering::SeqCst);
     assert!(n <= 5, "{n} reports in about 1.5 s: the accept loop spins");
     assert_eq!(server.client_count(), 0);
@@ -129,16 +138,19 @@ async fn tokio_accept_backs_off_when_out_of_descriptors() {
     drop(hogs);
     let mut conns = Vec::new();
     for c in clients {
-        conns.push(open_connection_with_socket(c, OpenOptions::default()).unwrap());
+        conns.push(A::open_connection_with_socket(c, OpenOptions::default()).unwrap());
     }
     for (i, (reader, writer)) in conns.iter_mut().enumerate() {
         writer.write(format!("client {i}\n").as_bytes()).unwrap();
-        assert_eq!(t(reader.readline()).await.unwrap(), format!("client {i}\n"));
+        assert_eq!(
+            A::t(reader.readline()).await.unwrap(),
+            format!("client {i}\n")
+        );
     }
     assert_eq!(server.client_count(), 3);
     for (_, writer) in &conns {
         writer.close();
     }
     server.close();
-    t(server.wait_closed()).await;
+    A::t(server.wait_closed()).await;
 }

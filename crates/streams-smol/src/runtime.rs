@@ -1,0 +1,201 @@
+//! The async-io glue: sockets, listeners, a timer and a resolver on
+//! `async-io`'s reactor, with the spawner left open ([`Spawn`]). smol and
+//! async-std both run on async-io, so this is written once and shared:
+//! [`Smol`] and `streams_async_std::AsyncStd` differ only in their spawner.
+
+use async_executor::Executor;
+use async_io::{Async, Timer};
+use std::fmt;
+use std::io::{self, IoSlice, Read, Write};
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use streams_common::runtime::{poll_io, BoxFuture, Listener, Runtime, Socket};
+
+/// Runs a future in the background, detached: the only part of an
+/// async-io based runtime that is not async-io itself.
+pub trait Spawn: Send + Sync + 'static {
+    /// Runs `future` to completion in the background; it must keep running
+    /// when the caller's task ends.
+    fn spawn(&self, future: BoxFuture<()>);
+}
+
+/// An async-io based runtime: async-io's reactor for the sockets and
+/// timers, `async-net`'s resolver (`getaddrinfo` on the `blocking` thread
+/// pool), and `S` for spawning.
+///
+/// ```
+/// use streams_smol::{AsyncIo, Smol};
+/// let rt: Smol = AsyncIo::default(); // smol's global executor
+/// # let _ = rt;
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AsyncIo<S>(pub S);
+
+/// smol's spawner: the global executor (`smol::spawn`), or an executor of
+/// the application's own.
+#[derive(Clone, Default)]
+pub struct SmolSpawn {
+    executor: Option<Arc<Executor<'static>>>,
+}
+
+impl fmt::Debug for SmolSpawn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let which = if self.executor.is_some() {
+            "own executor"
+        } else {
+            "global executor"
+        };
+        f.debug_tuple("SmolSpawn").field(&which).finish()
+    }
+}
+
+impl Spawn for SmolSpawn {
+    fn spawn(&self, future: BoxFuture<()>) {
+        match &self.executor {
+            Some(ex) => ex.spawn(future).detach(),
+            None => smol::spawn(future).detach(),
+        }
+    }
+}
+
+/// The smol runtime, as `streams-common` needs it.
+///
+/// `Smol::default()` (what this crate's free functions use) spawns the
+/// connection tasks on smol's global executor (`smol::spawn`), whose
+/// threads (`SMOL_THREADS`, one by default) start on first use and also
+/// drive async-io's reactor; the application may run its own futures with
+/// `smol::block_on` or any executor. [`Smol::with_executor`] spawns on an
+/// executor the application runs itself instead; pass it to the
+/// `streams_common` functions, which take the runtime as an argument.
+///
+/// ```
+/// use std::sync::Arc;
+/// use streams_smol::Smol;
+///
+/// let ex = Arc::new(smol::Executor::new());
+/// let rt = Smol::with_executor(ex.clone());
+/// smol::block_on(ex.run(async move {
+///     let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+///     let (_reader, writer) =
+///         streams_common::open_unix_connection_with_socket(&rt, a.into(), Default::default())
+///             .unwrap();
+///     writer.close();
+///     writer.wait_closed().await.unwrap();
+/// }));
+/// ```
+pub type Smol = AsyncIo<SmolSpawn>;
+
+impl Smol {
+    /// Spawns on `executor` instead of smol's global one. The application
+    /// must run the executor (`executor.run(...)`) for the connections to
+    /// make progress.
+    pub fn with_executor(executor: Arc<Executor<'static>>) -> Self {
+        AsyncIo(SmolSpawn {
+            executor: Some(executor),
+        })
+    }
+}
+
+/// A connected stream registered with async-io.
+struct Stream<T>(Async<T>);
+
+impl<T: AsFd> AsFd for Stream<T> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.get_ref().as_fd()
+    }
+}
+
+impl<T> Socket for Stream<T>
+where
+    T: AsFd + Send + Sync + 'static,
+    for<'a> &'a T: Read + Write,
+{
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.0.poll_readable(cx)
+    }
+    fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.0.poll_writable(cx)
+    }
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut sock: &T = self.0.get_ref();
+        sock.read(buf)
+    }
+    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        let mut sock: &T = self.0.get_ref();
+        sock.write_vectored(bufs)
+    }
+}
+
+/// A std listener whose `accept` gives a registered stream.
+trait Accept: AsFd + Send + Sync + 'static {
+    fn accept_registered(&self) -> io::Result<Box<dyn Socket>>;
+}
+
+impl Accept for std::net::TcpListener {
+    fn accept_registered(&self) -> io::Result<Box<dyn Socket>> {
+        let (s, _) = self.accept()?;
+        Ok(Box::new(Stream(Async::new(s)?)))
+    }
+}
+
+impl Accept for UnixListener {
+    fn accept_registered(&self) -> io::Result<Box<dyn Socket>> {
+        let (s, _) = self.accept()?;
+        Ok(Box::new(Stream(Async::new(s)?)))
+    }
+}
+
+/// A listening socket registered with async-io.
+struct Listen<L>(Async<L>);
+
+impl<L: AsFd> AsFd for Listen<L> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.get_ref().as_fd()
+    }
+}
+
+impl<L: Accept> Listener for Listen<L> {
+    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn Socket>>> {
+        poll_io(
+            cx,
+            |cx| self.0.poll_readable(cx),
+            || self.0.get_ref().accept_registered(),
+        )
+    }
+}
+
+impl<S: Spawn> Runtime for AsyncIo<S> {
+    fn spawn(&self, future: BoxFuture<()>) {
+        self.0.spawn(future);
+    }
+
+    fn sleep(&self, duration: Duration) -> BoxFuture<()> {
+        Box::pin(async move {
+            Timer::after(duration).await;
+        })
+    }
+
+    fn resolve(&self, host: String, port: u16) -> BoxFuture<io::Result<Vec<SocketAddr>>> {
+        Box::pin(async move { async_net::resolve((host.as_str(), port)).await })
+    }
+
+    fn tcp_stream(&self, stream: std::net::TcpStream) -> io::Result<Box<dyn Socket>> {
+        Ok(Box::new(Stream(Async::new(stream)?)))
+    }
+
+    fn unix_stream(&self, stream: UnixStream) -> io::Result<Box<dyn Socket>> {
+        Ok(Box::new(Stream(Async::new(stream)?)))
+    }
+
+    fn tcp_listener(&self, listener: std::net::TcpListener) -> io::Result<Box<dyn Listener>> {
+        Ok(Box::new(Listen(Async::new(listener)?)))
+    }
+
+    fn unix_listener(&self, listener: UnixListener) -> io::Result<Box<dyn Listener>> {
+        Ok(Box::new(Listen(Async::new(listener)?)))
+    }
+}

@@ -1,0 +1,353 @@
+//! [`Adapter`]: what a test body needs from a runtime and its adapter
+//! crate, and its three implementations.
+
+use futures::future::{select, Either};
+use std::future::{poll_fn, Future};
+use std::path::Path;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+use streams_common::runtime::{BoxFuture, RuntimeRef};
+use streams_common::{
+    socket2, ConnectError, HandlerOutput, Hosts, OpenOptions, Server, ServerError, ServerOptions,
+    StreamReader, StreamWriter,
+};
+
+/// A wait that a test bounded ran out of time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Elapsed;
+
+/// One runtime and its adapter crate, as the test bodies use them.
+///
+/// The entry points are the adapter crate's own public functions (so the
+/// suite tests each crate's API, not only `streams-common`); they are
+/// written once by [`adapter_api!`](crate::adapter_api).
+pub trait Adapter: Send + Sync + 'static {
+    /// The runtime value, for its timer.
+    fn runtime() -> RuntimeRef;
+    /// Runs a test body to completion on this runtime.
+    fn block_on<F: Future>(future: F) -> F::Output;
+    /// Starts `future` as a task now; the returned future gives its output
+    /// (and re-raises its panic).
+    fn spawn<T: Send + 'static>(future: impl Future<Output = T> + Send + 'static) -> BoxFuture<T>;
+    /// Runs blocking code (a peer on std sockets, a child process) on the
+    /// runtime's blocking pool.
+    fn spawn_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> BoxFuture<T>;
+
+    /// The adapter's `open_connection`.
+    fn open_connection(
+        host: &str,
+        port: u16,
+        options: OpenOptions,
+    ) -> impl Future<Output = Result<(StreamReader, StreamWriter), ConnectError>> + Send;
+    /// The adapter's `open_connection_with_socket`.
+    fn open_connection_with_socket(
+        sock: impl Into<socket2::Socket>,
+        options: OpenOptions,
+    ) -> Result<(StreamReader, StreamWriter), ConnectError>;
+    /// The adapter's `open_unix_connection`.
+    fn open_unix_connection(
+        path: impl AsRef<Path> + Send,
+        options: OpenOptions,
+    ) -> impl Future<Output = Result<(StreamReader, StreamWriter), ConnectError>> + Send;
+    /// The adapter's `open_unix_connection_with_socket`.
+    fn open_unix_connection_with_socket(
+        sock: impl Into<socket2::Socket>,
+        options: OpenOptions,
+    ) -> Result<(StreamReader, StreamWriter), ConnectError>;
+    /// The adapter's `start_server`.
+    fn start_server<F, Fut>(
+        handler: F,
+        hosts: impl Into<Hosts> + Send,
+        port: u16,
+        options: ServerOptions,
+    ) -> impl Future<Output = Result<Server, ServerError>> + Send
+    where
+        F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: HandlerOutput;
+    /// The adapter's `start_server_with_socket`.
+    fn start_server_with_socket<F, Fut>(
+        handler: F,
+        sock: impl Into<socket2::Socket>,
+        options: ServerOptions,
+    ) -> Result<Server, ServerError>
+    where
+        F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: HandlerOutput;
+    /// The adapter's `start_unix_server`.
+    fn start_unix_server<F, Fut>(
+        handler: F,
+        path: impl AsRef<Path> + Send,
+        options: ServerOptions,
+    ) -> impl Future<Output = Result<Server, ServerError>> + Send
+    where
+        F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: HandlerOutput;
+    /// The adapter's `start_unix_server_with_socket`.
+    fn start_unix_server_with_socket<F, Fut>(
+        handler: F,
+        sock: impl Into<socket2::Socket>,
+        options: ServerOptions,
+    ) -> Result<Server, ServerError>
+    where
+        F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: HandlerOutput;
+
+    /// Completes after `duration`, on the runtime's own timer.
+    fn sleep(duration: Duration) -> BoxFuture<()> {
+        Self::runtime().sleep(duration)
+    }
+
+    /// `future`'s output, or [`Elapsed`] if `duration` passes first.
+    fn timeout<F: Future + Send>(
+        duration: Duration,
+        future: F,
+    ) -> impl Future<Output = Result<F::Output, Elapsed>> + Send {
+        async move {
+            let sleep = Self::sleep(duration);
+            match select(pin!(future), sleep).await {
+                Either::Left((v, _)) => Ok(v),
+                Either::Right(_) => Err(Elapsed),
+            }
+        }
+    }
+
+    /// `future`'s output; panics ("timed out") after 20 s: every await in
+    /// a test body is bounded, so a bug fails instead of hanging.
+    fn t<F: Future + Send>(future: F) -> impl Future<Output = F::Output> + Send {
+        Self::t_for(Duration::from_secs(20), future)
+    }
+
+    /// [`t`](Self::t) with another bound.
+    fn t_for<F: Future + Send>(
+        duration: Duration,
+        future: F,
+    ) -> impl Future<Output = F::Output> + Send {
+        async move { Self::timeout(duration, future).await.expect("timed out") }
+    }
+}
+
+/// Lets every other ready task run once (`tokio::task::yield_now` on any
+/// runtime).
+pub async fn yield_now() {
+    let mut yielded = false;
+    poll_fn(|cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+/// The entry points of [`Adapter`], delegated to an adapter crate's public
+/// functions: written once for the three adapters.
+#[macro_export]
+macro_rules! adapter_api {
+    ($krate:ident) => {
+        fn open_connection(
+            host: &str,
+            port: u16,
+            options: ::streams_common::OpenOptions,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                (
+                    ::streams_common::StreamReader,
+                    ::streams_common::StreamWriter,
+                ),
+                ::streams_common::ConnectError,
+            >,
+        > + Send {
+            $krate::open_connection(host, port, options)
+        }
+        fn open_connection_with_socket(
+            sock: impl Into<::streams_common::socket2::Socket>,
+            options: ::streams_common::OpenOptions,
+        ) -> ::std::result::Result<
+            (
+                ::streams_common::StreamReader,
+                ::streams_common::StreamWriter,
+            ),
+            ::streams_common::ConnectError,
+        > {
+            $krate::open_connection_with_socket(sock, options)
+        }
+        fn open_unix_connection(
+            path: impl AsRef<::std::path::Path> + Send,
+            options: ::streams_common::OpenOptions,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                (
+                    ::streams_common::StreamReader,
+                    ::streams_common::StreamWriter,
+                ),
+                ::streams_common::ConnectError,
+            >,
+        > + Send {
+            $krate::open_unix_connection(path, options)
+        }
+        fn open_unix_connection_with_socket(
+            sock: impl Into<::streams_common::socket2::Socket>,
+            options: ::streams_common::OpenOptions,
+        ) -> ::std::result::Result<
+            (
+                ::streams_common::StreamReader,
+                ::streams_common::StreamWriter,
+            ),
+            ::streams_common::ConnectError,
+        > {
+            $krate::open_unix_connection_with_socket(sock, options)
+        }
+        fn start_server<F, Fut>(
+            handler: F,
+            hosts: impl Into<::streams_common::Hosts> + Send,
+            port: u16,
+            options: ::streams_common::ServerOptions,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<::streams_common::Server, ::streams_common::ServerError>,
+        > + Send
+        where
+            F: Fn(::streams_common::StreamReader, ::streams_common::StreamWriter) -> Fut
+                + Send
+                + Sync
+                + 'static,
+            Fut: ::std::future::Future + Send + 'static,
+            Fut::Output: ::streams_common::HandlerOutput,
+        {
+            $krate::start_server(handler, hosts, port, options)
+        }
+        fn start_server_with_socket<F, Fut>(
+            handler: F,
+            sock: impl Into<::streams_common::socket2::Socket>,
+            options: ::streams_common::ServerOptions,
+        ) -> ::std::result::Result<::streams_common::Server, ::streams_common::ServerError>
+        where
+            F: Fn(::streams_common::StreamReader, ::streams_common::StreamWriter) -> Fut
+                + Send
+                + Sync
+                + 'static,
+            Fut: ::std::future::Future + Send + 'static,
+            Fut::Output: ::streams_common::HandlerOutput,
+        {
+            $krate::start_server_with_socket(handler, sock, options)
+        }
+        fn start_unix_server<F, Fut>(
+            handler: F,
+            path: impl AsRef<::std::path::Path> + Send,
+            options: ::streams_common::ServerOptions,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<::streams_common::Server, ::streams_common::ServerError>,
+        > + Send
+        where
+            F: Fn(::streams_common::StreamReader, ::streams_common::StreamWriter) -> Fut
+                + Send
+                + Sync
+                + 'static,
+            Fut: ::std::future::Future + Send + 'static,
+            Fut::Output: ::streams_common::HandlerOutput,
+        {
+            $krate::start_unix_server(handler, path, options)
+        }
+        fn start_unix_server_with_socket<F, Fut>(
+            handler: F,
+            sock: impl Into<::streams_common::socket2::Socket>,
+            options: ::streams_common::ServerOptions,
+        ) -> ::std::result::Result<::streams_common::Server, ::streams_common::ServerError>
+        where
+            F: Fn(::streams_common::StreamReader, ::streams_common::StreamWriter) -> Fut
+                + Send
+                + Sync
+                + 'static,
+            Fut: ::std::future::Future + Send + 'static,
+            Fut::Output: ::streams_common::HandlerOutput,
+        {
+            $krate::start_unix_server_with_socket(handler, sock, options)
+        }
+    };
+}
+
+/// Tokio: a multi-threaded runtime (two workers) per test.
+#[derive(Debug)]
+pub struct TokioAdapter;
+
+impl Adapter for TokioAdapter {
+    fn runtime() -> RuntimeRef {
+        Arc::new(streams_tokio::Tokio)
+    }
+    fn block_on<F: Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a Tokio runtime")
+            .block_on(future)
+    }
+    fn spawn<T: Send + 'static>(future: impl Future<Output = T> + Send + 'static) -> BoxFuture<T> {
+        let handle = tokio::spawn(future);
+        Box::pin(async move {
+            match handle.await {
+                Ok(v) => v,
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            }
+        })
+    }
+    fn spawn_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> BoxFuture<T> {
+        let handle = tokio::task::spawn_blocking(f);
+        Box::pin(async move {
+            match handle.await {
+                Ok(v) => v,
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            }
+        })
+    }
+    adapter_api!(streams_tokio);
+}
+
+/// smol: the test body on `smol::block_on`, the connections on smol's
+/// global executor (as `streams_smol`'s entry points use it).
+#[derive(Debug)]
+pub struct SmolAdapter;
+
+impl Adapter for SmolAdapter {
+    fn runtime() -> RuntimeRef {
+        Arc::new(streams_smol::Smol::default())
+    }
+    fn block_on<F: Future>(future: F) -> F::Output {
+        smol::block_on(future)
+    }
+    fn spawn<T: Send + 'static>(future: impl Future<Output = T> + Send + 'static) -> BoxFuture<T> {
+        Box::pin(smol::spawn(future))
+    }
+    fn spawn_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> BoxFuture<T> {
+        Box::pin(smol::unblock(f))
+    }
+    adapter_api!(streams_smol);
+}
+
+/// async-std: `async_std::task::block_on`, `spawn` and `spawn_blocking`.
+#[derive(Debug)]
+pub struct AsyncStdAdapter;
+
+impl Adapter for AsyncStdAdapter {
+    fn runtime() -> RuntimeRef {
+        Arc::new(streams_async_std::AsyncStd::default())
+    }
+    fn block_on<F: Future>(future: F) -> F::Output {
+        async_std::task::block_on(future)
+    }
+    fn spawn<T: Send + 'static>(future: impl Future<Output = T> + Send + 'static) -> BoxFuture<T> {
+        Box::pin(async_std::task::spawn(future))
+    }
+    fn spawn_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> BoxFuture<T> {
+        Box::pin(async_std::task::spawn_blocking(f))
+    }
+    adapter_api!(streams_async_std);
+}

@@ -1,0 +1,83 @@
+//! The behavioural suite of the streams adapters, written once.
+//!
+//! Every test body is an `async fn` generic over an [`Adapter`]: the
+//! runtime's `block_on`, `spawn`, `spawn_blocking` and timer, and the
+//! adapter crate's public entry points. [`suite!`] instantiates every body
+//! as a `#[test]` for one adapter, so `tests/tests/tokio.rs`,
+//! `tests/tests/smol.rs` and `tests/tests/async_std.rs` are one line each
+//! and the test names say the runtime (`tokio::echo_lines_and_lines_stream`).
+//! The descriptor-limit test lowers `RLIMIT_NOFILE` for its whole process,
+//! so [`fd_limit_suite!`] gives it a test binary of its own per runtime.
+//!
+//! Every wait in a body is bounded by a runtime-agnostic timeout (a race
+//! against the adapter's own timer), so a bug fails instead of hanging;
+//! no assertion depends on how long something took.
+
+pub mod adapters;
+pub mod fd_limit;
+pub mod interop;
+pub mod streams;
+
+pub use adapters::{Adapter, AsyncStdAdapter, Elapsed, SmolAdapter, TokioAdapter};
+
+/// Instantiates every test body of [`streams`] and [`interop`] as a
+/// `#[test]` for the adapter `$adapter` (a type implementing [`Adapter`]).
+/// Invoke it inside a module named after the runtime.
+#[macro_export]
+macro_rules! suite {
+    ($adapter:ty) => {
+        $crate::suite!(@tests $adapter;
+            streams::echo_lines_and_lines_stream,
+            streams::extra_info_and_nodelay,
+            streams::cancelled_reads_lose_nothing,
+            streams::large_write_without_drain_does_not_deadlock,
+            streams::drain_after_close_and_write_after_close,
+            streams::write_after_write_eof_and_half_close,
+            streams::peer_reset_is_reported_everywhere,
+            streams::open_connection_argument_and_connect_errors,
+            streams::connect_with_std_socket_and_local_addr,
+            streams::handler_errors_and_panics_are_reported_and_serving_goes_on,
+            streams::server_lifecycle,
+            streams::abort_clients,
+            streams::server_hosts,
+            streams::drain_blocks_against_a_peer_that_never_reads,
+            streams::endless_line_stays_bounded,
+            streams::unix_echo_and_path_rules,
+            streams::unix_abstract_and_prebound,
+            streams::abort_drops_buffer_and_waiting_drain_returns,
+            interop::interop_server_line_echo,
+            interop::interop_server_half_close,
+            interop::interop_server_big_payload,
+            interop::interop_server_line_over_limit,
+            interop::interop_server_peer_reset,
+            interop::interop_client_line_echo,
+            interop::interop_client_half_close,
+            interop::interop_client_big_payload,
+            interop::interop_client_line_over_limit,
+            interop::interop_client_peer_reset,
+        );
+    };
+    (@tests $adapter:ty; $($module:ident :: $name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                <$adapter as $crate::Adapter>::block_on($crate::$module::$name::<$adapter>());
+            }
+        )*
+    };
+}
+
+/// Instantiates the descriptor-limit test ([`fd_limit`]) for `$adapter`.
+/// Use it alone in a test binary: it lowers `RLIMIT_NOFILE` for the
+/// process.
+#[macro_export]
+macro_rules! fd_limit_suite {
+    ($adapter:ty) => {
+        #[test]
+        fn accept_backs_off_when_out_of_descriptors() {
+            <$adapter as $crate::Adapter>::block_on(
+                $crate::fd_limit::accept_backs_off_when_out_of_descriptors::<$adapter>(),
+            );
+        }
+    };
+}

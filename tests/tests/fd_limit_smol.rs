@@ -1,0 +1,6 @@
+//! The descriptor-limit test on smol, alone in its binary: it lowers
+//! RLIMIT_NOFILE for the whole process.
+
+mod smol {
+    streams_suite::fd_limit_suite!(streams_suite::SmolAdapter);
+}
