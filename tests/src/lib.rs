@@ -15,12 +15,14 @@
 
 pub mod adapters;
 pub mod fd_limit;
+pub mod happy_eyeballs;
 pub mod interop;
 pub mod streams;
 
 pub use adapters::{Adapter, AsyncStdAdapter, Elapsed, SmolAdapter, TokioAdapter};
 
-/// Instantiates every test body of [`streams`] and [`interop`] as a
+/// Instantiates every test body of [`streams`], [`interop`] and
+/// [`happy_eyeballs`] as a
 /// `#[test]` for the adapter `$adapter` (a type implementing [`Adapter`]).
 /// Invoke it inside a module named after the runtime.
 #[macro_export]
@@ -55,6 +57,15 @@ macro_rules! suite {
             interop::interop_client_big_payload,
             interop::interop_client_line_over_limit,
             interop::interop_client_peer_reset,
+            happy_eyeballs::black_holed_first_address_wins_after_one_delay,
+            happy_eyeballs::without_a_delay_the_black_hole_blocks,
+            happy_eyeballs::dropping_the_future_closes_every_attempt,
+            happy_eyeballs::refused_addresses_then_a_working_one,
+            happy_eyeballs::all_refused_errors_are_combined_as_asyncio_does,
+            happy_eyeballs::local_addresses_match_the_family,
+            happy_eyeballs::simultaneous_successes_keep_one_and_close_the_rest,
+            happy_eyeballs::dual_stack_loopback_with_broken_ipv6,
+            happy_eyeballs::interleave_orders_the_attempts,
         );
     };
     (@tests $adapter:ty; $($module:ident :: $name:ident),* $(,)?) => {

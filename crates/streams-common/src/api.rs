@@ -35,6 +35,13 @@ macro_rules! define_api {
         /// asyncio does ([`ConnectError::combine`]). `options.limit` is checked
         /// before any network activity.
         ///
+        /// With [`OpenOptions::happy_eyeballs_delay`] (RFC 8305 suggests
+        /// 250 ms) the attempts race instead: the next address starts when
+        /// the previous attempt fails or the delay has passed, and the first
+        /// to connect wins. Use it for hosts with IPv6 and IPv4 addresses,
+        /// where a broken address would otherwise hold up the working one
+        /// for a whole connect timeout.
+        ///
         /// ```no_run
         /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
         #[doc = concat!("use ", stringify!($krate), "::*;")]

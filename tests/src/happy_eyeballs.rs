@@ -1,11 +1,10 @@
 //! Happy eyeballs (`happy_eyeballs_delay`, `interleave`, `local_addrs`,
 //! `all_errors`) on real sockets, loopback only.
 //!
-//! Each test body is a runtime-independent `async fn(RuntimeRef)` calling
-//! `streams_common`'s entry points with the runtime handle (and the
-//! runtime's `sleep` for every wait), so the shared suite can run the same
-//! bodies on smol and async-std; the `#[tokio::test]` wrappers at the end
-//! run them on Tokio.
+//! Each test body is generic over an [`Adapter`](crate::Adapter) and calls
+//! `streams_common`'s entry points with the adapter's runtime handle (and
+//! the runtime's `sleep` for every wait); [`suite!`](crate::suite) runs them
+//! on Tokio, smol and async-std.
 //!
 //! Three kinds of addresses:
 //!
@@ -265,7 +264,8 @@ fn refused_text(a: SocketAddr) -> String {
 /// (a) + (f): delay 250 ms, first address black-holed, second working: the
 /// second connects (after about one delay; printed, not asserted) and the
 /// first attempt is cancelled and its socket closed.
-pub async fn black_holed_first_address_wins_after_one_delay(rt: RuntimeRef) {
+pub async fn black_holed_first_address_wins_after_one_delay<A: crate::Adapter>() {
+    let rt: RuntimeRef = A::runtime();
     let hole = BlackHole::new(Ipv4Addr::new(127, 0, 0, 2).into());
     let server = TcpListener::bind(v4(1, 0)).unwrap();
     let good = server.local_addr().unwrap();
@@ -301,7 +301,8 @@ pub async fn black_holed_first_address_wins_after_one_delay(rt: RuntimeRef) {
 /// on the black hole, which never answers, so after 2 s nothing has
 /// connected and the second address was never tried. Dropping the
 /// `open_connection` future closes the attempt.
-pub async fn without_a_delay_the_black_hole_blocks(rt: RuntimeRef) {
+pub async fn without_a_delay_the_black_hole_blocks<A: crate::Adapter>() {
+    let rt: RuntimeRef = A::runtime();
     let hole = BlackHole::new(Ipv4Addr::new(127, 0, 0, 2).into());
     let server = TcpListener::bind(v4(1, 0)).unwrap();
     let good = server.local_addr().unwrap();
@@ -337,7 +338,8 @@ pub async fn without_a_delay_the_black_hole_blocks(rt: RuntimeRef) {
 
 /// Dropping `open_connection` while several attempts are in flight closes
 /// every one of them.
-pub async fn dropping_the_future_closes_every_attempt(rt: RuntimeRef) {
+pub async fn dropping_the_future_closes_every_attempt<A: crate::Adapter>() {
+    let rt: RuntimeRef = A::runtime();
     let hole = BlackHole::new(Ipv4Addr::new(127, 0, 0, 2).into());
     let other = BlackHole::new(Ipv4Addr::new(127, 0, 0, 3).into());
     let options = OpenOptions::default().happy_eyeballs_delay(Duration::from_millis(20));
@@ -362,7 +364,8 @@ pub async fn dropping_the_future_closes_every_attempt(rt: RuntimeRef) {
 /// (c): addresses that refuse at once, then a working one: connects to the
 /// working one, with and without a delay (each refusal starts the next
 /// attempt at once).
-pub async fn refused_addresses_then_a_working_one(rt: RuntimeRef) {
+pub async fn refused_addresses_then_a_working_one<A: crate::Adapter>() {
+    let rt: RuntimeRef = A::runtime();
     let r1 = Refusing::new(Ipv4Addr::LOCALHOST.into());
     let r2 = Refusing::new(Ipv4Addr::new(127, 0, 0, 2).into());
     let server = TcpListener::bind(v4(1, 0)).unwrap();
@@ -389,7 +392,8 @@ pub async fn refused_addresses_then_a_working_one(rt: RuntimeRef) {
 
 /// (d): every address refuses: the errors combined in start order; identical
 /// texts give the first; `all_errors` gives them all.
-pub async fn all_refused_errors_are_combined_as_asyncio_does(rt: RuntimeRef) {
+pub async fn all_refused_errors_are_combined_as_asyncio_does<A: crate::Adapter>() {
+    let rt: RuntimeRef = A::runtime();
     let r1 = Refusing::new(Ipv4Addr::LOCALHOST.into());
     let r2 = Refusing::new(Ipv4Addr::new(127, 0, 0, 2).into());
     let r3 = Refusing::new(Ipv4Addr::new(127, 0, 0, 3).into());
@@ -479,7 +483,8 @@ pub async fn all_refused_errors_are_combined_as_asyncio_does(rt: RuntimeRef) {
 
 /// (e): local addresses: only those of the remote's family are tried, in
 /// order; asyncio's error when none matches; every failed bind is recorded.
-pub async fn local_addresses_match_the_family(rt: RuntimeRef) {
+pub async fn local_addresses_match_the_family<A: crate::Adapter>() {
+    let rt: RuntimeRef = A::runtime();
     let server = TcpListener::bind(v4(1, 0)).unwrap();
     let good = server.local_addr().unwrap();
     // No local address of the remote's family.
@@ -581,7 +586,8 @@ pub async fn local_addresses_match_the_family(rt: RuntimeRef) {
 
 /// (f): with a zero delay every attempt starts at once and several may
 /// connect: one wins, and any other that reached its server was closed.
-pub async fn simultaneous_successes_keep_one_and_close_the_rest(rt: RuntimeRef) {
+pub async fn simultaneous_successes_keep_one_and_close_the_rest<A: crate::Adapter>() {
+    let rt: RuntimeRef = A::runtime();
     let s1 = TcpListener::bind(v4(1, 0)).unwrap();
     let s2 = TcpListener::bind(v4(4, 0)).unwrap();
     let (a1, a2) = (s1.local_addr().unwrap(), s2.local_addr().unwrap());
@@ -616,7 +622,8 @@ pub async fn simultaneous_successes_keep_one_and_close_the_rest(rt: RuntimeRef) 
 
 /// The dual-stack case through `open_connection` itself: host `""` is
 /// `[::1, 127.0.0.1]`; IPv6 is black-holed on the port IPv4 serves.
-pub async fn dual_stack_loopback_with_broken_ipv6(rt: RuntimeRef) {
+pub async fn dual_stack_loopback_with_broken_ipv6<A: crate::Adapter>() {
+    let rt: RuntimeRef = A::runtime();
     if !ipv6_loopback() {
         println!("skipped: no IPv6 loopback here");
         return;
@@ -657,7 +664,8 @@ pub async fn dual_stack_loopback_with_broken_ipv6(rt: RuntimeRef) {
 
 /// `interleave` on real sockets: the order of the combined errors is the
 /// order the attempts started.
-pub async fn interleave_orders_the_attempts(rt: RuntimeRef) {
+pub async fn interleave_orders_the_attempts<A: crate::Adapter>() {
+    let rt: RuntimeRef = A::runtime();
     if !ipv6_loopback() {
         println!("skipped: no IPv6 loopback here");
         return;
@@ -692,62 +700,4 @@ pub async fn interleave_orders_the_attempts(rt: RuntimeRef) {
         .await;
         assert_eq!(&failed(result, &what).to_string(), want, "{what}");
     }
-}
-
-// ---------------------------------------------------------------------------
-// Tokio.
-// ---------------------------------------------------------------------------
-
-fn tokio_rt() -> RuntimeRef {
-    Arc::new(streams_tokio::Tokio)
-}
-
-#[tokio::test]
-async fn tokio_black_holed_first_address_wins_after_one_delay() {
-    black_holed_first_address_wins_after_one_delay(tokio_rt()).await;
-}
-
-#[tokio::test]
-async fn tokio_without_a_delay_the_black_hole_blocks() {
-    without_a_delay_the_black_hole_blocks(tokio_rt()).await;
-}
-
-#[tokio::test]
-async fn tokio_dropping_the_future_closes_every_attempt() {
-    dropping_the_future_closes_every_attempt(tokio_rt()).await;
-}
-
-#[tokio::test]
-async fn tokio_refused_addresses_then_a_working_one() {
-    refused_addresses_then_a_working_one(tokio_rt()).await;
-}
-
-#[tokio::test]
-async fn tokio_all_refused_errors_are_combined_as_asyncio_does() {
-    all_refused_errors_are_combined_as_asyncio_does(tokio_rt()).await;
-}
-
-#[tokio::test]
-async fn tokio_local_addresses_match_the_family() {
-    local_addresses_match_the_family(tokio_rt()).await;
-}
-
-#[tokio::test]
-async fn tokio_simultaneous_successes_keep_one_and_close_the_rest() {
-    simultaneous_successes_keep_one_and_close_the_rest(tokio_rt()).await;
-}
-
-#[tokio::test]
-async fn tokio_dual_stack_loopback_with_broken_ipv6() {
-    dual_stack_loopback_with_broken_ipv6(tokio_rt()).await;
-}
-
-#[tokio::test]
-async fn tokio_interleave_orders_the_attempts() {
-    interleave_orders_the_attempts(tokio_rt()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tokio_multi_thread_black_holed_first_address_wins() {
-    black_holed_first_address_wins_after_one_delay(tokio_rt()).await;
 }
