@@ -37,7 +37,6 @@ use std::io::{self, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::pin::pin;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use streams_common::runtime::RuntimeRef;
 use streams_common::{
