@@ -83,4 +83,3 @@ pub use reader::{Reader, DEFAULT_LIMIT};
 pub use separators::Separators;
 
 pub use bytes::{Bytes, BytesMut};
-
