@@ -92,3 +92,9 @@ macro_rules! fd_limit_suite {
         }
     };
 }
+
+/// The README's examples, compiled (and run, where not `no_run`) as
+/// doctests: this package depends on every adapter.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -51,7 +51,3 @@ pub use runtime::Tokio;
 
 streams_common::define_api!(runtime = Tokio, krate = streams_tokio, name = "Tokio");
 
-/// The README's examples, compiled (and run, where not `no_run`) as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;
