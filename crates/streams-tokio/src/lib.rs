@@ -50,4 +50,3 @@ mod runtime;
 pub use runtime::Tokio;
 
 streams_common::define_api!(runtime = Tokio, krate = streams_tokio, name = "Tokio");
-
