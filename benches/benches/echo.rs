@@ -1,0 +1,401 @@
+//! End-to-end loopback line echo on one core: 300,000 lines of 80 bytes
+//! through a server and back, client and server in one process, for
+//!
+//! - a hand-written Tokio echo (`BufReader::read_until` into a reused `Vec`,
+//!   a `BufWriter` flushed when the reader's buffer is drained),
+//! - this library on Tokio, smol and async-std (written as an asyncio user
+//!   writes it: `readline` / `write` / `drain`),
+//! - CPython asyncio streams (`python/asyncio_echo.py`, run as a child
+//!   process).
+//!
+//! ```text
+//! CARGO_TARGET_DIR=/work/target-h cargo bench -p benches --bench echo [-- FILTER]
+//! ```
+//!
+//! One core: the process pins itself (and so its threads and the Python
+//! child) to one CPU with `sched_setaffinity` before any runtime starts
+//! (`ECHO_CPU`, default 0; `ECHO_CPU=none` to not pin). Tokio runs on a
+//! `current_thread` runtime; smol on an `Executor` of our own run by
+//! `smol::block_on` on the main thread (the connections are spawned on it
+//! with `Smol::with_executor`); async-std on its global executor with
+//! `ASYNC_STD_THREAD_COUNT=1`.
+//!
+//! The client pipelines: one task writes every line (the library's client
+//! with `write` + `drain()` per line, the hand-written one through a
+//! `BufWriter`), another counts the echoed lines. Each implementation runs
+//! `ROUNDS` times (default 5), interleaved with the others; the table
+//! shows the median lines/s and its ratio to the hand-written Tokio median
+//! of the same run. Environment: `ECHO_LINES` (default 300000),
+//! `ECHO_PYTHON` (the interpreter; default the newest
+//! `~/.pyenv/versions/3.13*/bin/python3`, else `python3`; `none` skips it),
+//! `ECHO_BASELINE=0` (skip the hand-written Tokio echo, for profiling one
+//! implementation alone). `FILTER` keeps the implementations whose name
+//! contains it (and the baseline).
+//! Every run is bounded by its line count and a 60 s timeout.
+
+use std::error::Error;
+use std::future::Future;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::future::{select, Either};
+use streams_common::runtime::{Runtime, RuntimeRef};
+use streams_common::{Hosts, OpenOptions, ServerOptions, StreamReader, StreamWriter};
+
+type BoxError = Box<dyn Error + Send + Sync>;
+type Res<T> = Result<T, BoxError>;
+
+const LINE: usize = 80;
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// `n` lines of `LINE` bytes each, `\n`-terminated, all different.
+fn payload(n: usize) -> Vec<u8> {
+    let mut data = Vec::with_capacity(n * LINE);
+    for i in 0..n {
+        let start = data.len();
+        data.extend_from_slice(format!("{i:09} ").as_bytes());
+        while data.len() < start + LINE - 1 {
+            data.push(b'a' + ((data.len() - start + i) % 26) as u8);
+        }
+        data.push(b'\n');
+    }
+    data
+}
+
+/// Pins the process (every thread created from now on, and children) to
+/// one CPU.
+fn pin(cpu: usize) -> std::io::Result<()> {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET and
+    // sched_setaffinity only read and write that set.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+// ----- the library, on any runtime ---------------------------------------
+
+/// The asyncio-style echo over the library, on `rt`; returns the time from
+/// the first write to the last echoed line.
+async fn streams_echo(rt: RuntimeRef, data: Arc<Vec<u8>>) -> Res<Duration> {
+    let n = data.len() / LINE;
+    let server = streams_common::start_server(
+        rt.clone(),
+        |mut reader: StreamReader, writer: StreamWriter| async move {
+            loop {
+                let line = reader.readline().await?;
+                if line.is_empty() {
+                    break;
+                }
+                writer.write(&line)?;
+                writer.drain().await?;
+            }
+            writer.close();
+            Ok::<(), BoxError>(())
+        },
+        Hosts::from("127.0.0.1"),
+        0,
+        ServerOptions::default(),
+    )
+    .await?;
+    let port = server.local_addrs()[0].port();
+    let (mut reader, writer) =
+        streams_common::open_connection(&*rt, "127.0.0.1", port, OpenOptions::default()).await?;
+    let writer = Arc::new(writer);
+    let start = Instant::now();
+    {
+        let writer = writer.clone();
+        let data = data.clone();
+        rt.spawn(Box::pin(async move {
+            for line in data.chunks(LINE) {
+                if writer.write(line).is_err() || writer.drain().await.is_err() {
+                    break;
+                }
+            }
+        }));
+    }
+    let mut bytes = 0;
+    for _ in 0..n {
+        let line = reader.readline().await?;
+        if line.is_empty() {
+            return Err("early EOF".into());
+        }
+        bytes += line.len();
+    }
+    let elapsed = start.elapsed();
+    if bytes != data.len() {
+        return Err(format!("echoed {bytes} bytes, sent {}", data.len()).into());
+    }
+    writer.close();
+    writer.wait_closed().await?;
+    server.close();
+    server.wait_closed().await;
+    Ok(elapsed)
+}
+
+/// `fut` or a timeout error after `TIMEOUT`, on `rt`'s timer.
+async fn bounded<T>(rt: &dyn Runtime, fut: impl Future<Output = Res<T>>) -> Res<T> {
+    let fut = std::pin::pin!(fut);
+    match select(fut, rt.sleep(TIMEOUT)).await {
+        Either::Left((r, _)) => r,
+        Either::Right(_) => Err("timed out".into()),
+    }
+}
+
+fn run_streams_tokio(data: &Arc<Vec<u8>>) -> Res<Duration> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let data = data.clone();
+    rt.block_on(async move {
+        let r: RuntimeRef = Arc::new(streams_tokio::Tokio);
+        bounded(&*r.clone(), streams_echo(r, data)).await
+    })
+}
+
+fn run_streams_smol(data: &Arc<Vec<u8>>) -> Res<Duration> {
+    let ex = Arc::new(smol::Executor::new());
+    let r: RuntimeRef = Arc::new(streams_smol::Smol::with_executor(ex.clone()));
+    let data = data.clone();
+    smol::block_on(ex.run(async move { bounded(&*r.clone(), streams_echo(r, data)).await }))
+}
+
+fn run_streams_async_std(data: &Arc<Vec<u8>>) -> Res<Duration> {
+    let data = data.clone();
+    // Everything, this task included, runs on async-std's executor thread.
+    async_std::task::block_on(async_std::task::spawn(async move {
+        let r: RuntimeRef = Arc::new(streams_async_std::AsyncStd::default());
+        bounded(&*r.clone(), streams_echo(r, data)).await
+    }))
+}
+
+// ----- hand-written Tokio ---------------------------------------------------
+
+async fn tokio_echo(data: Arc<Vec<u8>>) -> Res<Duration> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, BufWriter};
+    let n = data.len() / LINE;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await?;
+        sock.set_nodelay(true)?;
+        let (r, w) = sock.split();
+        let mut reader = BufReader::new(r);
+        let mut writer = BufWriter::new(w);
+        let mut line = Vec::with_capacity(256);
+        loop {
+            line.clear();
+            if reader.read_until(b'\n', &mut line).await? == 0 {
+                break;
+            }
+            writer.write_all(&line).await?;
+            if reader.buffer().is_empty() {
+                writer.flush().await?;
+            }
+        }
+        writer.flush().await?;
+        Ok::<(), std::io::Error>(())
+    });
+    let sock = tokio::net::TcpStream::connect(addr).await?;
+    sock.set_nodelay(true)?;
+    let (r, w) = sock.into_split();
+    let start = Instant::now();
+    let client_writer = {
+        let data = data.clone();
+        tokio::spawn(async move {
+            let mut writer = BufWriter::new(w);
+            for line in data.chunks(LINE) {
+                writer.write_all(line).await?;
+            }
+            writer.flush().await?;
+            // Dropping the half shuts the write side down: the server
+            // sees EOF after the last line.
+            Ok::<(), std::io::Error>(())
+        })
+    };
+    let mut reader = BufReader::new(r);
+    let mut line = Vec::with_capacity(256);
+    let mut bytes = 0;
+    for _ in 0..n {
+        line.clear();
+        let got = reader.read_until(b'\n', &mut line).await?;
+        if got == 0 {
+            return Err("early EOF".into());
+        }
+        bytes += got;
+    }
+    let elapsed = start.elapsed();
+    if bytes != data.len() {
+        return Err(format!("echoed {bytes} bytes, sent {}", data.len()).into());
+    }
+    client_writer.await??;
+    server.await??;
+    Ok(elapsed)
+}
+
+fn run_tokio_hand(data: &Arc<Vec<u8>>) -> Res<Duration> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let data = data.clone();
+    rt.block_on(async move {
+        match tokio::time::timeout(TIMEOUT, tokio_echo(data)).await {
+            Ok(r) => r,
+            Err(_) => Err("timed out".into()),
+        }
+    })
+}
+
+// ----- CPython asyncio ------------------------------------------------------
+
+fn python() -> Option<PathBuf> {
+    match std::env::var("ECHO_PYTHON") {
+        Ok(p) if p == "none" => return None,
+        Ok(p) => return Some(p.into()),
+        Err(_) => {}
+    }
+    let home = std::env::var_os("HOME")?;
+    let versions = PathBuf::from(home).join(".pyenv/versions");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(versions)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("3.13"))
+        .map(|e| e.path().join("bin/python3"))
+        .filter(|p| p.exists())
+        .collect();
+    found.sort();
+    Some(found.pop().unwrap_or_else(|| "python3".into()))
+}
+
+/// Runs the asyncio echo script; returns its lines/s.
+fn run_python(py: &PathBuf, lines: usize) -> Res<f64> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/asyncio_echo.py");
+    let out = Command::new(py)
+        .arg(script)
+        .arg("--lines")
+        .arg(lines.to_string())
+        .arg("--timeout")
+        .arg(TIMEOUT.as_secs().to_string())
+        .output()?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned().into());
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| l.strip_prefix("lines_per_s="))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| format!("no lines_per_s in {text:?}").into())
+}
+
+// ----- the table --------------------------------------------------------------
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    }
+}
+
+type Runner = Box<dyn Fn() -> Res<f64>>;
+
+fn main() -> Res<()> {
+    // Set before async-std starts its executor.
+    if std::env::var_os("ASYNC_STD_THREAD_COUNT").is_none() {
+        std::env::set_var("ASYNC_STD_THREAD_COUNT", "1");
+    }
+    let filter = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .unwrap_or_default();
+    let cpu = std::env::var("ECHO_CPU").unwrap_or_else(|_| "0".into());
+    if cpu != "none" {
+        pin(cpu.parse()?)?;
+    }
+    let lines = env_or("ECHO_LINES", 300_000);
+    let rounds = env_or("ROUNDS", 5).max(1);
+    let data = Arc::new(payload(lines));
+    let per_s = move |d: Duration| lines as f64 / d.as_secs_f64();
+
+    let mut runners: Vec<(&str, Runner)> = Vec::new();
+    {
+        let d = data.clone();
+        runners.push((
+            "tokio hand-written",
+            Box::new(move || run_tokio_hand(&d).map(per_s)),
+        ));
+        let d = data.clone();
+        runners.push((
+            "streams-tokio",
+            Box::new(move || run_streams_tokio(&d).map(per_s)),
+        ));
+        let d = data.clone();
+        runners.push((
+            "streams-smol",
+            Box::new(move || run_streams_smol(&d).map(per_s)),
+        ));
+        let d = data.clone();
+        runners.push((
+            "streams-async-std",
+            Box::new(move || run_streams_async_std(&d).map(per_s)),
+        ));
+        if let Some(py) = python() {
+            let name = format!("CPython asyncio ({})", py.display());
+            let name: &'static str = Box::leak(name.into_boxed_str());
+            runners.push((name, Box::new(move || run_python(&py, lines))));
+        }
+    }
+    let baseline = std::env::var("ECHO_BASELINE").map_or(true, |v| v != "0");
+    runners.retain(|(name, _)| {
+        (baseline && name.starts_with("tokio hand")) || name.contains(filter.as_str())
+    });
+
+    println!(
+        "echo: {lines} lines of {LINE} B, {rounds} rounds, cpu {cpu}, pid {}",
+        std::process::id()
+    );
+    let mut results: Vec<Vec<f64>> = vec![Vec::new(); runners.len()];
+    for round in 0..rounds {
+        for (i, (name, run)) in runners.iter().enumerate() {
+            match run() {
+                Ok(v) => {
+                    println!("round {round}: {name:<28} {:>8.3} M lines/s", v / 1e6);
+                    results[i].push(v);
+                }
+                Err(e) => println!("round {round}: {name:<28} failed: {e}"),
+            }
+        }
+    }
+    println!();
+    println!("| implementation | M lines/s (median of {rounds}) | ratio to hand-written Tokio |");
+    println!("|---|---:|---:|");
+    let base = match results.first() {
+        Some(r) if baseline && !r.is_empty() => median(&mut r.clone()),
+        _ => f64::NAN,
+    };
+    for ((name, _), r) in runners.iter().zip(results.iter_mut()) {
+        if r.is_empty() {
+            println!("| {name} | failed | |");
+            continue;
+        }
+        let m = median(r);
+        println!("| {name} | {:.3} | {:.3} |", m / 1e6, m / base);
+    }
+    Ok(())
+}
