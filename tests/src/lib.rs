@@ -18,6 +18,7 @@ pub mod fd_limit;
 pub mod happy_eyeballs;
 pub mod interop;
 pub mod streams;
+pub mod tls;
 
 pub use adapters::{Adapter, AsyncStdAdapter, Elapsed, SmolAdapter, TokioAdapter};
 

@@ -23,8 +23,9 @@ macro_rules! define_api {
             clone_io_error, py_sockaddr, runtime::Runtime, socket2, AcceptAction, Address,
             ArgumentError, Bytes, BytesMut, ConnectError, Family, HandlerErrorHook,
             HandlerFailure, HandlerOutput, Hosts, LimitsError, Lines, OpenOptions, ReadError,
-            Separators, Server, ServerError, ServerOptions, StoredError, StreamReader,
-            StreamWriter, UnixAddr, WriteError, DEFAULT_LIMIT,
+            Separators, Server, ServerError, ServerOptions, StartTlsOptions, StoredError,
+            StreamReader, StreamWriter, TlsClient, TlsConfig, TlsError, TlsInfo, UnixAddr,
+            WriteError, DEFAULT_LIMIT, tls,
         };
 
         #[doc = concat!("Opens a TCP connection to `host:port` (asyncio's `open_connection`) on ", $name, ".")]

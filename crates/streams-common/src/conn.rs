@@ -9,24 +9,33 @@
 
 use crate::addr::Address;
 use crate::error::{clone_io_error, connection_lost, ReadError, StoredError};
-use crate::runtime::{BoxFuture, Socket};
+use crate::runtime::{BoxFuture, RuntimeRef, Socket};
+use crate::tls::{
+    Handshake, StartTlsOptions, TlsConfig, TlsError, TlsInfo, TlsSetup, TLS_HIGH_WATER,
+    TLS_LOW_WATER, TLS_WRITE_CHUNK,
+};
 use crate::write_state::{
     Action, DrainEnd, DrainStart, LimitsError, WriteError, WriteState, Written,
 };
-use bytes::Bytes;
+use bytes::{Buf, Bytes, BytesMut};
 use futures_core::Stream;
 use reader_core::{Reader, Separators};
 use socket2::SockRef;
 use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, IoSlice};
+use std::ops::{Deref, DerefMut};
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 /// How much room the driver offers each `recv`.
 const READ_SIZE: usize = 64 * 1024;
+/// The room offered for a plain connection's first `recv`: an idle
+/// connection's whole receive buffer.
+const FIRST_READ_SIZE: usize = 4 * 1024;
 /// How many `recv`/`send` calls the driver makes in one turn before it
 /// yields to other tasks.
 const IO_PER_TURN: usize = 16;
@@ -39,6 +48,10 @@ pub(crate) struct State {
     pub(crate) write: WriteState<StoredError>,
     sock: Option<Box<dyn Socket>>,
     read_eof: bool,
+    /// Some data was received: until then the driver offers the reader
+    /// only `FIRST_READ_SIZE` of room, so an idle connection holds a
+    /// small receive buffer.
+    recv_started: bool,
     /// The socket is closed and the driver has ended.
     finished: bool,
     read_waker: Option<Waker>,
@@ -46,14 +59,87 @@ pub(crate) struct State {
     drain_wakers: Vec<Waker>,
     closed_wakers: Vec<Waker>,
     on_finished: Option<OnFinished>,
+    /// The TLS layer, once the connection uses TLS.
+    tls: Option<TlsState>,
+    /// Tasks waiting for the TLS handshake.
+    handshake_wakers: Vec<Waker>,
+}
+
+/// The TLS layer of a connection, driven by the connection's driver.
+struct TlsState {
+    conn: rustls::Connection,
+    handshake: Handshake,
+    handshake_timeout: std::time::Duration,
+    handshake_timer: Option<BoxFuture<()>>,
+    shutdown_timeout: std::time::Duration,
+    shutdown_timer: Option<BoxFuture<()>>,
+    /// Ciphertext that arrived before the upgrade (start_tls), fed to
+    /// rustls before the socket is read again.
+    pre: BytesMut,
+    close_notify_sent: bool,
+    /// The peer sent close_notify.
+    peer_closed: bool,
+    sni: Option<String>,
+}
+
+/// The socket as `io::Read` / `io::Write` for rustls: one non-blocking
+/// call each.
+struct SockIo<'a>(&'a dyn Socket);
+
+impl io::Read for SockIo<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.try_read(buf)
+    }
+}
+
+impl io::Write for SockIo<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.try_write_vectored(&[IoSlice::new(buf)])
+    }
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.0.try_write_vectored(bufs)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The handshake failure an I/O error means.
+fn handshake_failure(e: Option<&io::Error>) -> TlsError {
+    match e {
+        Some(e) => match crate::tls::tls_error(e) {
+            Some(t) => t.clone(),
+            None if matches!(
+                e.kind(),
+                io::ErrorKind::ConnectionReset | io::ErrorKind::UnexpectedEof
+            ) =>
+            {
+                TlsError::HandshakeEof
+            }
+            None => TlsError::Handshake(rustls::Error::General(e.to_string())),
+        },
+        None => TlsError::Closed,
+    }
 }
 
 /// The part of a connection every handle shares.
 pub(crate) struct Shared {
     state: Mutex<State>,
+    /// Whether `drain()` would return `Ok` at once (no stored error, not
+    /// lost, not paused): a copy of that fact about `state`, refreshed
+    /// whenever the lock is released ([`StateGuard`]), so the common
+    /// drain takes no lock.
+    drain_ready: AtomicBool,
     peername: Option<Address>,
     sockname: Option<Address>,
     is_tcp: bool,
+    /// The runtime, for the TLS timers.
+    rt: RuntimeRef,
+    /// Whether the connection was accepted by a server.
+    server_side: bool,
+    /// The host a client connection was opened with (the default
+    /// `server_hostname` of `start_tls`).
+    host: Option<String>,
 }
 
 /// Wakers collected under the lock, woken after it is released.
@@ -97,6 +183,14 @@ impl State {
         if self.write.is_lost() {
             return;
         }
+        if let Some(tls) = &mut self.tls {
+            if matches!(tls.handshake, Handshake::Pending) {
+                tls.handshake = Handshake::Failed(handshake_failure(error.as_ref()));
+                wake.all(&mut self.handshake_wakers);
+            }
+            tls.handshake_timer = None;
+            tls.shutdown_timer = None;
+        }
         let stored = error.map(Arc::new);
         match &stored {
             Some(e) => self.reader.set_error(e.clone()),
@@ -109,11 +203,49 @@ impl State {
     }
 }
 
+impl State {
+    /// What `drain()` decides without waiting: `Ok` at once.
+    fn drain_ready(&self) -> bool {
+        self.reader.error().is_none() && self.write.drain_start() == DrainStart::Ready
+    }
+}
+
+/// The locked state. Releasing it refreshes [`Shared::drain_ready`] (while
+/// still holding the lock, so the flag always describes the state as the
+/// last critical section left it).
+pub(crate) struct StateGuard<'a> {
+    guard: MutexGuard<'a, State>,
+    drain_ready: &'a AtomicBool,
+}
+
+impl Deref for StateGuard<'_> {
+    type Target = State;
+    fn deref(&self) -> &State {
+        &self.guard
+    }
+}
+
+impl DerefMut for StateGuard<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.guard
+    }
+}
+
+impl Drop for StateGuard<'_> {
+    fn drop(&mut self) {
+        self.drain_ready
+            .store(self.guard.drain_ready(), Ordering::Release);
+    }
+}
+
 impl Shared {
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> StateGuard<'_> {
         // A panic while the lock was held cannot leave the state half
         // updated in a way that matters more than losing the connection.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        StateGuard {
+            guard: self.state.lock().unwrap_or_else(|p| p.into_inner()),
+            drain_ready: &self.drain_ready,
+        }
     }
 
     /// asyncio's `close()`: flush, then close. Idempotent.
@@ -122,8 +254,9 @@ impl Shared {
         {
             let mut st = self.lock();
             if st.write.close() {
-                if st.write.action() == Action::Close {
-                    // Nothing to flush: the connection ends now.
+                if st.write.action() == Action::Close && st.tls.is_none() {
+                    // Nothing to flush: the connection ends now (over TLS
+                    // the driver sends close_notify first).
                     st.lose(None, &mut wake);
                 }
                 wake.add(st.driver_waker.take());
@@ -147,6 +280,14 @@ impl Shared {
         let mut guard = self.lock();
         let st = &mut *guard;
         set_waker(&mut st.driver_waker, cx);
+        if st.tls.is_some() {
+            if st.drive_tls(cx, &mut wake, &*self.rt) {
+                return finish(guard, wake);
+            }
+            drop(guard);
+            wake.wake();
+            return Poll::Pending;
+        }
         let mut budget = IO_PER_TURN;
 
         // Receive, while the reader wants data.
@@ -159,7 +300,12 @@ impl Shared {
                 break;
             }
             budget -= 1;
-            let buf = st.reader.spare_capacity(READ_SIZE);
+            let room = if st.recv_started {
+                READ_SIZE
+            } else {
+                FIRST_READ_SIZE
+            };
+            let buf = st.reader.spare_capacity(room);
             match crate::runtime::poll_io(cx, |cx| sock.poll_read_ready(cx), || sock.try_read(buf))
             {
                 Poll::Ready(Ok(0)) => {
@@ -168,6 +314,7 @@ impl Shared {
                     wake.add(st.read_waker.take());
                 }
                 Poll::Ready(Ok(n)) => {
+                    st.recv_started = true;
                     // Cannot fail: n fits the room and EOF was not fed.
                     let _ = st.reader.commit(n);
                     wake.add(st.read_waker.take());
@@ -203,7 +350,9 @@ impl Shared {
                     );
                     match r {
                         Poll::Ready(Ok(n)) => {
-                            if st.write.sent(n) {
+                            // Waiters are also woken when the buffer is
+                            // empty: start_tls waits for that.
+                            if st.write.sent(n) || st.write.buffer_size() == 0 {
                                 wake.all(&mut st.drain_wakers);
                             }
                         }
@@ -224,31 +373,413 @@ impl Shared {
                         }
                     }
                 }
-                Action::Close => {
-                    st.lose(None, &mut wake);
-                    st.sock = None; // closes the socket
-                    st.finished = true;
-                    wake.all(&mut st.closed_wakers);
-                    wake.add(st.read_waker.take());
-                    let hook = st.on_finished.take();
-                    drop(guard);
-                    wake.wake();
-                    if let Some(hook) = hook {
-                        hook();
-                    }
-                    return Poll::Ready(());
-                }
+                Action::Close => return finish(guard, wake),
             }
         }
         drop(guard);
         wake.wake();
         Poll::Pending
     }
+
+    /// Waits for the TLS handshake (at once `Ok` without TLS).
+    pub(crate) fn poll_handshake(&self, cx: &mut Context<'_>) -> Poll<Result<(), TlsError>> {
+        let mut st = self.lock();
+        match st.tls.as_ref().map(|t| &t.handshake) {
+            None | Some(Handshake::Done) => Poll::Ready(Ok(())),
+            Some(Handshake::Failed(e)) => Poll::Ready(Err(e.clone())),
+            Some(Handshake::Pending) => {
+                register(&mut st.handshake_wakers, cx);
+                Poll::Pending
+            }
+        }
+    }
+
+    /// Waits for the TLS handshake.
+    pub(crate) async fn handshake(&self) -> Result<(), TlsError> {
+        poll_fn(|cx| self.poll_handshake(cx)).await
+    }
+}
+
+/// Ends the driver: the connection is lost (without error unless it was
+/// already lost with one) and the socket closed.
+fn finish(mut guard: StateGuard<'_>, mut wake: ToWake) -> Poll<()> {
+    let st = &mut *guard;
+    st.lose(None, &mut wake);
+    st.sock = None; // closes the socket
+    st.finished = true;
+    wake.all(&mut st.closed_wakers);
+    wake.add(st.read_waker.take());
+    let hook = st.on_finished.take();
+    drop(guard);
+    wake.wake();
+    if let Some(hook) = hook {
+        hook();
+    }
+    Poll::Ready(())
+}
+
+/// What delivering decrypted bytes ended with.
+enum Delivered {
+    /// rustls has no more plaintext for now (or the reader is paused).
+    More,
+    /// The peer's close_notify: the stream ended cleanly.
+    CloseNotify,
+    /// The socket reached EOF without close_notify.
+    BareEof,
+}
+
+impl State {
+    /// Installs the TLS layer; `pre` is ciphertext that already arrived.
+    fn install_tls(&mut self, setup: TlsSetup, rt: &dyn crate::runtime::Runtime, pre: BytesMut) {
+        // asyncio's SSL transport has its own water marks.
+        let _ = self
+            .write
+            .set_limits(Some(TLS_HIGH_WATER), Some(TLS_LOW_WATER));
+        self.tls = Some(TlsState {
+            conn: setup.conn,
+            handshake: Handshake::Pending,
+            handshake_timeout: setup.handshake_timeout,
+            handshake_timer: Some(rt.sleep(setup.handshake_timeout)),
+            shutdown_timeout: setup.shutdown_timeout,
+            shutdown_timer: None,
+            pre,
+            close_notify_sent: false,
+            peer_closed: false,
+            sni: setup.sni,
+        });
+    }
+
+    /// Moves decrypted bytes to the reader (or drops them once closing);
+    /// `all` ignores the reader's pause (at EOF).
+    fn deliver(&mut self, wake: &mut ToWake, all: bool) -> Result<Delivered, io::Error> {
+        let mut scratch = [0u8; 4096];
+        let closing = self.write.is_closing();
+        // Bounded: each round consumes plaintext rustls holds, or ends.
+        loop {
+            let Some(tls) = self.tls.as_mut() else {
+                return Ok(Delivered::More);
+            };
+            if !closing && !all && self.reader.reading_paused() {
+                return Ok(Delivered::More);
+            }
+            let buf: &mut [u8] = if closing || self.reader.eof_received() {
+                &mut scratch
+            } else {
+                self.reader.spare_capacity(READ_SIZE)
+            };
+            match io::Read::read(&mut tls.conn.reader(), buf) {
+                Ok(0) => return Ok(Delivered::CloseNotify),
+                Ok(n) => {
+                    if !closing && !self.reader.eof_received() {
+                        // Cannot fail: n fits the room and EOF was not fed.
+                        let _ = self.reader.commit(n);
+                        wake.add(self.read_waker.take());
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Delivered::More),
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    return Ok(Delivered::BareEof)
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The peer ended the stream (close_notify or FIN): the reader gets EOF
+    /// and the connection closes (no half-open over TLS).
+    fn tls_peer_eof(&mut self, clean: bool, wake: &mut ToWake) {
+        if let Some(tls) = self.tls.as_mut() {
+            tls.peer_closed = true;
+        }
+        self.reader.feed_eof();
+        wake.add(self.read_waker.take());
+        if clean {
+            // Flush what is buffered, answer with our close_notify.
+            self.write.close();
+        } else {
+            self.lose(None, wake);
+        }
+    }
+
+    /// Fails the connection with a TLS error.
+    fn tls_fail(&mut self, e: TlsError, wake: &mut ToWake) {
+        tracing::debug!("TLS failure: {e}");
+        self.lose(Some(e.into()), wake);
+    }
+
+    /// One turn of the driver over TLS. Returns true when the connection
+    /// is over and the socket must be closed.
+    fn drive_tls(
+        &mut self,
+        cx: &mut Context<'_>,
+        wake: &mut ToWake,
+        rt: &dyn crate::runtime::Runtime,
+    ) -> bool {
+        // Timers.
+        let mut failure = None;
+        if let Some(tls) = self.tls.as_mut() {
+            if let Some(t) = &mut tls.handshake_timer {
+                if t.as_mut().poll(cx).is_ready() {
+                    tls.handshake_timer = None;
+                    if matches!(tls.handshake, Handshake::Pending) {
+                        failure = Some(TlsError::HandshakeTimeout(tls.handshake_timeout));
+                    }
+                }
+            }
+            if let Some(t) = &mut tls.shutdown_timer {
+                if t.as_mut().poll(cx).is_ready() {
+                    tls.shutdown_timer = None;
+                    failure = Some(TlsError::ShutdownTimeout);
+                }
+            }
+        }
+        if let Some(e) = failure {
+            self.tls_fail(e, wake);
+        }
+
+        // Receive and send until both wait for the socket: flushing the
+        // handshake may make rustls want to read again (it does not read
+        // while it has handshake data to send). Bounded: a few rounds.
+        for _ in 0..4 {
+            let read_registered = self.tls_receive(cx, wake);
+            if self.tls_send(cx, wake, rt) {
+                return true;
+            }
+            if read_registered || !self.tls_wants_read() {
+                return false;
+            }
+        }
+        cx.waker().wake_by_ref();
+        false
+    }
+
+    /// Whether the TLS layer should read ciphertext now.
+    fn tls_wants_read(&self) -> bool {
+        let (Some(tls), Some(_)) = (self.tls.as_ref(), self.sock.as_ref()) else {
+            return false;
+        };
+        !self.read_eof
+            && !self.write.is_lost()
+            && tls.conn.wants_read()
+            && (tls.conn.is_handshaking()
+                || self.write.is_closing()
+                || !self.reader.reading_paused())
+    }
+
+    /// Receives ciphertext and delivers plaintext. Returns whether it
+    /// waits for the socket's readability (a wake-up is registered).
+    fn tls_receive(&mut self, cx: &mut Context<'_>, wake: &mut ToWake) -> bool {
+        let mut budget = IO_PER_TURN;
+        while !self.write.is_lost() {
+            match self.deliver(wake, false) {
+                Ok(Delivered::More) => {}
+                Ok(Delivered::CloseNotify) => {
+                    if !self.tls.as_ref().is_some_and(|t| t.peer_closed) {
+                        self.tls_peer_eof(true, wake);
+                    }
+                    break;
+                }
+                Ok(Delivered::BareEof) => {
+                    self.tls_peer_eof(false, wake);
+                    break;
+                }
+                Err(e) => {
+                    self.tls_fail(
+                        TlsError::Protocol(rustls::Error::General(e.to_string())),
+                        wake,
+                    );
+                    break;
+                }
+            }
+            let paused = self.reader.reading_paused();
+            let closing = self.write.is_closing();
+            let (Some(tls), Some(sock)) = (self.tls.as_mut(), self.sock.as_deref()) else {
+                break;
+            };
+            let handshaking = tls.conn.is_handshaking();
+            if self.read_eof || !tls.conn.wants_read() || !(handshaking || closing || !paused) {
+                break;
+            }
+            if budget == 0 {
+                cx.waker().wake_by_ref();
+                break;
+            }
+            budget -= 1;
+            let r = if tls.pre.is_empty() {
+                let conn = &mut tls.conn;
+                crate::runtime::poll_io(
+                    cx,
+                    |cx| sock.poll_read_ready(cx),
+                    || conn.read_tls(&mut SockIo(sock)),
+                )
+            } else {
+                let mut rd: &[u8] = &tls.pre;
+                let r = tls.conn.read_tls(&mut rd);
+                if let Ok(n) = r {
+                    tls.pre.advance(n);
+                }
+                Poll::Ready(r)
+            };
+            match r {
+                Poll::Ready(Ok(0)) => {
+                    self.read_eof = true;
+                    if handshaking {
+                        self.tls_fail(TlsError::HandshakeEof, wake);
+                        break;
+                    }
+                    // Let rustls see the EOF, deliver what is left, end.
+                    let _ = tls.conn.process_new_packets();
+                    match self.deliver(wake, true) {
+                        Ok(Delivered::CloseNotify) => self.tls_peer_eof(true, wake),
+                        Ok(_) => self.tls_peer_eof(false, wake),
+                        Err(e) => self.tls_fail(
+                            TlsError::Protocol(rustls::Error::General(e.to_string())),
+                            wake,
+                        ),
+                    }
+                    break;
+                }
+                Poll::Ready(Ok(_)) => match tls.conn.process_new_packets() {
+                    Ok(_) => {
+                        if handshaking && !tls.conn.is_handshaking() {
+                            tls.handshake = Handshake::Done;
+                            tls.handshake_timer = None;
+                            wake.all(&mut self.handshake_wakers);
+                        }
+                    }
+                    Err(e) => {
+                        // Best effort: send the alert rustls queued.
+                        let _ = tls.conn.write_tls(&mut SockIo(sock));
+                        let e = if handshaking {
+                            TlsError::Handshake(e)
+                        } else {
+                            TlsError::Protocol(e)
+                        };
+                        self.tls_fail(e, wake);
+                        break;
+                    }
+                },
+                Poll::Ready(Err(e)) => {
+                    tracing::debug!("receive failed: {e}");
+                    self.lose(Some(e), wake);
+                    break;
+                }
+                Poll::Pending => return true,
+            }
+        }
+        false
+    }
+
+    /// Encrypts and sends, then shuts down. Returns true when the
+    /// connection is over and the socket must be closed.
+    fn tls_send(
+        &mut self,
+        cx: &mut Context<'_>,
+        wake: &mut ToWake,
+        rt: &dyn crate::runtime::Runtime,
+    ) -> bool {
+        // Send: ciphertext first, then more plaintext, then the shutdown.
+        let mut budget = IO_PER_TURN;
+        loop {
+            if self.write.is_lost() {
+                return true;
+            }
+            let Some(tls) = self.tls.as_mut() else {
+                return true;
+            };
+            let Some(sock) = self.sock.as_deref() else {
+                self.lose(None, wake);
+                return true;
+            };
+            if tls.conn.wants_write() {
+                if budget == 0 {
+                    cx.waker().wake_by_ref();
+                    return false;
+                }
+                budget -= 1;
+                let conn = &mut tls.conn;
+                match crate::runtime::poll_io(
+                    cx,
+                    |cx| sock.poll_write_ready(cx),
+                    || conn.write_tls(&mut SockIo(sock)),
+                ) {
+                    Poll::Ready(Ok(_)) => continue,
+                    Poll::Ready(Err(e)) => {
+                        tracing::debug!("Fatal write error on SSL transport: {e}");
+                        self.lose(Some(e), wake);
+                        return true;
+                    }
+                    Poll::Pending => return false,
+                }
+            }
+            let handshaking = tls.conn.is_handshaking();
+            match self.write.action() {
+                Action::Idle => return false,
+                Action::Send if handshaking => return false,
+                Action::Send => {
+                    let pending = self.write.pending();
+                    let n = pending.len().min(TLS_WRITE_CHUNK);
+                    match io::Write::write(&mut tls.conn.writer(), &pending[..n]) {
+                        Ok(n) => {
+                            if self.write.sent(n) || self.write.buffer_size() == 0 {
+                                wake.all(&mut self.drain_wakers);
+                            }
+                        }
+                        Err(e) => {
+                            self.lose(Some(e), wake);
+                            return true;
+                        }
+                    }
+                }
+                // write_eof is refused over TLS; nothing to shut down.
+                Action::ShutdownWrite => self.write.eof_sent(),
+                Action::Close if handshaking => {
+                    // asyncio: closing during the handshake aborts.
+                    self.lose(None, wake);
+                    return true;
+                }
+                Action::Close => {
+                    if !tls.close_notify_sent {
+                        tls.conn.send_close_notify();
+                        tls.close_notify_sent = true;
+                        tls.shutdown_timer = Some(rt.sleep(tls.shutdown_timeout));
+                        continue;
+                    }
+                    if tls.peer_closed || self.read_eof {
+                        self.lose(None, wake);
+                        return true;
+                    }
+                    // Wait for the peer's close_notify, under the timer.
+                    if let Some(t) = &mut tls.shutdown_timer {
+                        if t.as_mut().poll(cx).is_ready() {
+                            tls.shutdown_timer = None;
+                            self.tls_fail(TlsError::ShutdownTimeout, wake);
+                            return true;
+                        }
+                    }
+                    return false;
+                }
+            }
+        }
+    }
+}
+
+/// How a connection was made, for [`new_connection`].
+pub(crate) struct NewConnection {
+    /// The runtime (TLS timers).
+    pub(crate) rt: RuntimeRef,
+    /// Accepted by a server.
+    pub(crate) server_side: bool,
+    /// The host a client connected to, if any.
+    pub(crate) host: Option<String>,
+    /// TLS from the start.
+    pub(crate) tls: Option<TlsSetup>,
 }
 
 /// A new connection over `sock`: its reader, its writer, the shared state
 /// (for a server's client list) and the driver future to spawn.
 pub(crate) fn new_connection(
+    conn: NewConnection,
     sock: Box<dyn Socket>,
     limit: usize,
     peername: Option<Address>,
@@ -269,22 +800,33 @@ pub(crate) fn new_connection(
     let sockname = Address::local_of(&fd);
     let peername = peername.or_else(|| Address::peer_of(&fd));
     let reader = Reader::new(limit).unwrap_or_default();
+    let mut state = State {
+        reader,
+        write: WriteState::new(),
+        sock: Some(sock),
+        read_eof: false,
+        recv_started: false,
+        finished: false,
+        read_waker: None,
+        driver_waker: None,
+        drain_wakers: Vec::new(),
+        closed_wakers: Vec::new(),
+        on_finished,
+        tls: None,
+        handshake_wakers: Vec::new(),
+    };
+    if let Some(setup) = conn.tls {
+        state.install_tls(setup, &*conn.rt, BytesMut::new());
+    }
     let shared = Arc::new(Shared {
-        state: Mutex::new(State {
-            reader,
-            write: WriteState::new(),
-            sock: Some(sock),
-            read_eof: false,
-            finished: false,
-            read_waker: None,
-            driver_waker: None,
-            drain_wakers: Vec::new(),
-            closed_wakers: Vec::new(),
-            on_finished,
-        }),
+        drain_ready: AtomicBool::new(state.drain_ready()),
+        state: Mutex::new(state),
         peername,
         sockname,
         is_tcp,
+        rt: conn.rt,
+        server_side: conn.server_side,
+        host: conn.host,
     });
     let driver = {
         let shared = shared.clone();
@@ -509,7 +1051,7 @@ impl StreamWriter {
     fn after_write(
         &self,
         r: Result<Written, WriteError>,
-        st: MutexGuard<'_, State>,
+        st: StateGuard<'_>,
     ) -> Result<(), WriteError> {
         let mut st = st;
         match r? {
@@ -567,6 +1109,9 @@ impl StreamWriter {
     /// A drain that is waiting when the connection is closed or aborted
     /// locally returns `Ok`. Cancel-safe.
     pub async fn drain(&self) -> io::Result<()> {
+        if self.shared.drain_ready.load(Ordering::Acquire) {
+            return Ok(());
+        }
         let start = {
             let st = self.shared.lock();
             if let Some(e) = st.reader.error() {
@@ -595,9 +1140,35 @@ impl StreamWriter {
 
     /// Shuts the write side down once the buffer is sent (half-close); the
     /// connection stays open for reading. A no-op when closing or repeated.
+    ///
+    /// Over TLS, which has no half-close, it does nothing but log a
+    /// warning; [`try_write_eof`](Self::try_write_eof) reports it as
+    /// [`TlsError::WriteEofNotSupported`] (asyncio's `NotImplementedError`).
     pub fn write_eof(&self) {
+        if let Err(e) = self.try_write_eof() {
+            tracing::warn!("write_eof(): {e}");
+        }
+    }
+
+    /// [`write_eof`](Self::write_eof), failing with
+    /// [`TlsError::WriteEofNotSupported`] over TLS.
+    ///
+    /// ```no_run
+    /// # fn f(writer: &streams_common::StreamWriter) {
+    /// use streams_common::tls::TlsError;
+    /// if writer.can_write_eof() {
+    ///     writer.try_write_eof().unwrap();
+    /// } else {
+    ///     assert_eq!(writer.try_write_eof(), Err(TlsError::WriteEofNotSupported));
+    /// }
+    /// # }
+    /// ```
+    pub fn try_write_eof(&self) -> Result<(), TlsError> {
         let w = {
             let mut st = self.shared.lock();
+            if st.tls.is_some() {
+                return Err(TlsError::WriteEofNotSupported);
+            }
             if st.write.write_eof() {
                 st.driver_waker.take()
             } else {
@@ -607,12 +1178,13 @@ impl StreamWriter {
         if let Some(w) = w {
             w.wake();
         }
+        Ok(())
     }
 
-    /// Whether [`write_eof`](Self::write_eof) is supported: always, for TCP
-    /// and Unix sockets.
+    /// Whether [`write_eof`](Self::write_eof) is supported: for TCP and
+    /// Unix sockets, not over TLS.
     pub fn can_write_eof(&self) -> bool {
-        true
+        self.shared.lock().tls.is_none()
     }
 
     /// Closes the connection after sending what is buffered. Idempotent;
@@ -650,14 +1222,20 @@ impl StreamWriter {
         .await
     }
 
-    /// Sets the water marks (asyncio's defaulting: neither → 64 KiB high;
-    /// only `low` → high = 4 × low; only `high` → low = high / 4).
+    /// Sets the water marks (asyncio's defaulting: neither → 64 KiB high,
+    /// 512 KiB over TLS; only `low` → high = 4 × low; only `high` → low =
+    /// high / 4).
     pub fn set_write_buffer_limits(
         &self,
         high: Option<usize>,
         low: Option<usize>,
     ) -> Result<(), LimitsError> {
-        self.shared.lock().write.set_limits(high, low)
+        let mut st = self.shared.lock();
+        let high = match (high, low, st.tls.is_some()) {
+            (None, None, true) => Some(TLS_HIGH_WATER),
+            _ => high,
+        };
+        st.write.set_limits(high, low)
     }
 
     /// Bytes buffered and not yet sent.
@@ -702,5 +1280,139 @@ impl StreamWriter {
     pub fn raw_fd(&self) -> Option<RawFd> {
         let st = self.shared.lock();
         st.sock.as_deref().map(|s| s.as_fd().as_raw_fd())
+    }
+
+    /// Whether the connection uses TLS (asyncio's
+    /// `get_extra_info('sslcontext') is not None`).
+    pub fn is_tls(&self) -> bool {
+        self.shared.lock().tls.is_some()
+    }
+
+    /// Whether the connection was accepted by a server (the side
+    /// [`start_tls`](Self::start_tls) takes).
+    pub fn is_server_side(&self) -> bool {
+        self.shared.server_side
+    }
+
+    /// What the TLS connection negotiated: the peer's certificate chain,
+    /// protocol version, cipher suite, ALPN protocol and SNI name
+    /// (asyncio's `get_extra_info('peercert' | 'cipher' | 'ssl_object')`);
+    /// `None` without TLS or once the connection is closed. The plain
+    /// transport's info ([`peername`](Self::peername),
+    /// [`sockname`](Self::sockname), [`with_socket`](Self::with_socket))
+    /// stays available.
+    ///
+    /// ```no_run
+    /// # fn f(writer: &streams_common::StreamWriter) {
+    /// if let Some(info) = writer.tls_info() {
+    ///     println!("{:?} {:?}", info.version_name(), info.cipher_suite);
+    /// }
+    /// # }
+    /// ```
+    pub fn tls_info(&self) -> Option<TlsInfo> {
+        let st = self.shared.lock();
+        st.tls
+            .as_ref()
+            .map(|t| crate::tls::info(&t.conn, t.sni.as_deref()))
+    }
+
+    /// Upgrades the connection to TLS (asyncio's `StreamWriter.start_tls`,
+    /// e.g. after a STARTTLS command): waits until everything buffered is
+    /// sent in plaintext, then runs the handshake on this connection and
+    /// returns when it is done. The side is the one the connection was made
+    /// with: a connection accepted by a server needs a
+    /// [`TlsConfig::Server`], one made by `open_connection` a
+    /// [`TlsConfig::Client`].
+    ///
+    /// Unlike asyncio (gh-142352), no byte is lost: whatever the reader had
+    /// already received and not consumed when the upgrade starts (a
+    /// ClientHello that arrived with the last plaintext line, say) is
+    /// handed to TLS as the first ciphertext.
+    ///
+    /// On failure (a certificate that does not verify, the handshake
+    /// timeout) the connection is closed, as asyncio does.
+    ///
+    /// ```no_run
+    /// # async fn f(
+    /// #     mut reader: streams_common::StreamReader,
+    /// #     writer: streams_common::StreamWriter,
+    /// #     config: std::sync::Arc<streams_common::tls::rustls::ServerConfig>,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// use streams_common::tls::StartTlsOptions;
+    /// let line = reader.readline().await?;
+    /// if line.as_ref() == b"STARTTLS\n" {
+    ///     writer.write(b"OK\n")?;
+    ///     writer.start_tls(config, StartTlsOptions::default()).await?;
+    ///     // reader and writer now speak TLS
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_tls(
+        &self,
+        config: impl Into<TlsConfig>,
+        options: StartTlsOptions,
+    ) -> Result<(), TlsError> {
+        let config = config.into();
+        crate::tls::check_timeouts(options.handshake_timeout, options.shutdown_timeout)
+            .map_err(TlsError::InvalidArgument)?;
+        let server_side = self.shared.server_side;
+        let setup = match (&config, server_side) {
+            (TlsConfig::Server(c), true) => {
+                TlsSetup::server(c, options.handshake_timeout, options.shutdown_timeout)
+            }
+            (TlsConfig::Client(c), false) => {
+                let name = match options
+                    .server_hostname
+                    .clone()
+                    .or_else(|| self.shared.host.clone())
+                {
+                    Some(n) => n,
+                    None => match self.peername().and_then(Address::as_inet) {
+                        Some(a) => a.ip().to_string(),
+                        None => return Err(TlsError::ServerHostnameRequired),
+                    },
+                };
+                TlsSetup::client(
+                    c,
+                    &name,
+                    options.handshake_timeout,
+                    options.shutdown_timeout,
+                )
+            }
+            _ => return Err(TlsError::WrongSide { server_side }),
+        };
+        let setup = Some(setup?);
+        // Send what is buffered in plaintext first, then install TLS.
+        let mut setup = setup;
+        let driver = poll_fn(|cx| {
+            let mut st = self.shared.lock();
+            if st.tls.is_some() {
+                return Poll::Ready(Err(TlsError::AlreadyTls));
+            }
+            if st.write.is_closing() || st.finished {
+                return Poll::Ready(Err(TlsError::Closed));
+            }
+            if st.write.buffer_size() > 0 {
+                register(&mut st.drain_wakers, cx);
+                return Poll::Pending;
+            }
+            let Some(setup) = setup.take() else {
+                return Poll::Ready(Err(TlsError::AlreadyTls));
+            };
+            // The reader's unconsumed bytes are the peer's first
+            // ciphertext.
+            let pre = st.reader.take_buffered();
+            st.install_tls(setup, &*self.shared.rt, pre);
+            Poll::Ready(Ok(st.driver_waker.take()))
+        })
+        .await?;
+        if let Some(w) = driver {
+            w.wake();
+        }
+        let r = self.shared.handshake().await;
+        if r.is_err() {
+            self.shared.abort();
+        }
+        r
     }
 }

@@ -2,10 +2,11 @@
 //! runtime.
 
 use crate::addr::{py_sockaddr, Address};
-use crate::conn::{new_connection, StreamReader, StreamWriter};
+use crate::conn::{new_connection, NewConnection, StreamReader, StreamWriter};
 use crate::error::{ArgumentError, ConnectError};
 use crate::happy_eyeballs::{matching_local_addrs, ConnectPlan, Decision, Interleave};
 use crate::runtime::{BoxFuture, Runtime, Socket};
+use crate::tls::{check_timeouts, TlsClient, TlsSetup};
 use reader_core::DEFAULT_LIMIT;
 use socket2::{Domain, SockAddr, SockRef, Type};
 use std::future::{poll_fn, Future};
@@ -42,8 +43,8 @@ impl Family {
 /// Options of `open_connection` and `open_unix_connection`, with asyncio's
 /// defaults (`OpenOptions::default()`).
 ///
-/// TLS is not implemented yet; the struct is `#[non_exhaustive]` so it can
-/// be added as fields. Build it with the setters:
+/// TLS is [`ssl`](Self::ssl) (see [`crate::tls`]). The struct is
+/// `#[non_exhaustive]`; build it with the setters:
 ///
 /// ```
 /// use std::time::Duration;
@@ -92,6 +93,26 @@ pub struct OpenOptions {
     /// all their errors as [`ConnectError::All`] (even a single one)
     /// instead of combining them.
     pub all_errors: bool,
+    /// asyncio's `ssl=`: TLS with this client configuration
+    /// ([`TlsClient::new`] is asyncio's `ssl=True`). `None`: plaintext.
+    pub ssl: Option<TlsClient>,
+    /// asyncio's `server_hostname=`: the name sent as SNI and checked
+    /// against the certificate. Only with [`ssl`](Self::ssl). `None`: the
+    /// host passed to `open_connection` (an IP address included; required
+    /// for Unix connections); `""`: no SNI and no name check (the chain
+    /// is still verified).
+    pub server_hostname: Option<String>,
+    /// asyncio's `ssl_handshake_timeout=` (60 s when `None`): a handshake
+    /// that takes longer fails with
+    /// [`TlsError::HandshakeTimeout`](crate::TlsError::HandshakeTimeout).
+    /// Only with [`ssl`](Self::ssl); zero is rejected (after the TCP
+    /// connection succeeded, as asyncio does).
+    pub ssl_handshake_timeout: Option<Duration>,
+    /// asyncio's `ssl_shutdown_timeout=` (30 s when `None`): how long
+    /// `close()` waits for the peer's close_notify before giving up with
+    /// [`TlsError::ShutdownTimeout`](crate::TlsError::ShutdownTimeout).
+    /// Only with [`ssl`](Self::ssl); zero is rejected.
+    pub ssl_shutdown_timeout: Option<Duration>,
 }
 
 impl Default for OpenOptions {
@@ -103,6 +124,10 @@ impl Default for OpenOptions {
             happy_eyeballs_delay: None,
             interleave: None,
             all_errors: false,
+            ssl: None,
+            server_hostname: None,
+            ssl_handshake_timeout: None,
+            ssl_shutdown_timeout: None,
         }
     }
 }
@@ -161,6 +186,65 @@ impl OpenOptions {
     pub fn all_errors(mut self, all_errors: bool) -> Self {
         self.all_errors = all_errors;
         self
+    }
+    /// Sets [`ssl`](Self::ssl): connect with TLS.
+    ///
+    /// ```no_run
+    /// # async fn f(rt: &dyn streams_common::runtime::Runtime) -> Result<(), Box<dyn std::error::Error>> {
+    /// use streams_common::{open_connection, OpenOptions, TlsClient};
+    /// let options = OpenOptions::default().ssl(TlsClient::new()?);
+    /// let (mut reader, writer) = open_connection(rt, "example.com", 443, options).await?;
+    /// writer.write(b"GET / HTTP/1.0\r\nHost: example.com\r\n\r\n")?;
+    /// let status = reader.readline().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn ssl(mut self, client: TlsClient) -> Self {
+        self.ssl = Some(client);
+        self
+    }
+    /// Sets [`server_hostname`](Self::server_hostname).
+    pub fn server_hostname(mut self, name: impl Into<String>) -> Self {
+        self.server_hostname = Some(name.into());
+        self
+    }
+    /// Sets [`ssl_handshake_timeout`](Self::ssl_handshake_timeout).
+    pub fn ssl_handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.ssl_handshake_timeout = Some(timeout);
+        self
+    }
+    /// Sets [`ssl_shutdown_timeout`](Self::ssl_shutdown_timeout).
+    pub fn ssl_shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.ssl_shutdown_timeout = Some(timeout);
+        self
+    }
+
+    /// asyncio's up-front TLS argument checks (spec 9.1, steps 1–4; 12 for
+    /// Unix): the server name to use, if TLS.
+    fn tls_name(&self, host: Option<&str>) -> Result<Option<String>, ArgumentError> {
+        let unix = host.is_none();
+        if unix && self.ssl.is_some() && self.server_hostname.is_none() {
+            return Err(ArgumentError::UnixServerHostnameRequired);
+        }
+        if self.server_hostname.is_some() && self.ssl.is_none() {
+            return Err(ArgumentError::ServerHostnameWithoutSsl);
+        }
+        let name = match (&self.ssl, &self.server_hostname) {
+            (None, _) => None,
+            (Some(_), Some(n)) => Some(n.clone()),
+            (Some(_), None) => match host {
+                Some(h) if !h.is_empty() => Some(h.to_owned()),
+                _ => return Err(ArgumentError::ServerHostnameRequired),
+            },
+        };
+        if self.ssl.is_none() {
+            if self.ssl_handshake_timeout.is_some() {
+                return Err(ArgumentError::HandshakeTimeoutWithoutSsl);
+            }
+            if self.ssl_shutdown_timeout.is_some() {
+                return Err(ArgumentError::ShutdownTimeoutWithoutSsl);
+            }
+        }
+        Ok(name)
     }
 }
 
@@ -324,8 +408,9 @@ pub async fn open_connection(
     if options.limit == 0 {
         return Err(ArgumentError::ZeroLimit.into());
     }
+    let name = options.tls_name(Some(host))?;
     let addrs = resolve(rt, host, port, options.family).await?;
-    connect_addrs(rt, addrs, &options).await
+    connect_addrs(rt, addrs, &options, host, name).await
 }
 
 /// `open_connection` to an explicit list of addresses, in the given order,
@@ -354,6 +439,7 @@ pub async fn open_connection_addrs(
     if options.limit == 0 {
         return Err(ArgumentError::ZeroLimit.into());
     }
+    let name = options.tls_name(Some(""))?;
     let addrs: Vec<SocketAddr> = addrs
         .into_iter()
         .filter(|a| options.family.matches(a))
@@ -361,7 +447,7 @@ pub async fn open_connection_addrs(
     if addrs.is_empty() {
         return Err(io::Error::other("getaddrinfo() returned empty list").into());
     }
-    connect_addrs(rt, addrs, &options).await
+    connect_addrs(rt, addrs, &options, "", name).await
 }
 
 /// What ended a wait of the driver.
@@ -382,6 +468,8 @@ async fn connect_addrs(
     rt: &dyn Runtime,
     addrs: Vec<SocketAddr>,
     options: &OpenOptions,
+    host: &str,
+    tls_name: Option<String>,
 ) -> Result<(StreamReader, StreamWriter), ConnectError> {
     let interleave_by = match options.interleave {
         None => Interleave::Default,
@@ -418,7 +506,9 @@ async fn connect_addrs(
                 return match winner {
                     Some((w, sock)) if w == i => {
                         let peer = plan.addrs()[i];
-                        Ok(start(rt, sock, options.limit, Some(Address::Inet(peer))))
+                        let host = (!host.is_empty()).then(|| host.to_owned());
+                        start_tls(rt, sock, options, Some(Address::Inet(peer)), host, tls_name)
+                            .await
                     }
                     // Unreachable: the winner's socket is kept below.
                     _ => Err(io::Error::other("create_connection failed").into()),
@@ -488,9 +578,57 @@ fn start(
     limit: usize,
     peer: Option<Address>,
 ) -> (StreamReader, StreamWriter) {
-    let (reader, writer, _shared, driver) = new_connection(sock, limit, peer, None);
+    let conn = NewConnection {
+        rt: rt.handle(),
+        server_side: false,
+        host: None,
+        tls: None,
+    };
+    let (reader, writer, _shared, driver) = new_connection(conn, sock, limit, peer, None);
     rt.spawn(driver);
     (reader, writer)
+}
+
+/// Starts a connected client socket's streams, with TLS when `tls_name`
+/// is set (then waits for the handshake: asyncio's `create_connection`
+/// returns once it is done).
+async fn start_tls(
+    rt: &dyn Runtime,
+    sock: Box<dyn Socket>,
+    options: &OpenOptions,
+    peer: Option<Address>,
+    host: Option<String>,
+    tls_name: Option<String>,
+) -> Result<(StreamReader, StreamWriter), ConnectError> {
+    let tls = match (&options.ssl, tls_name) {
+        (Some(client), Some(name)) => {
+            // asyncio validates the timeouts only now, after connecting.
+            check_timeouts(options.ssl_handshake_timeout, options.ssl_shutdown_timeout)?;
+            Some(TlsSetup::client(
+                client,
+                &name,
+                options.ssl_handshake_timeout,
+                options.ssl_shutdown_timeout,
+            )?)
+        }
+        _ => None,
+    };
+    let is_tls = tls.is_some();
+    let conn = NewConnection {
+        rt: rt.handle(),
+        server_side: false,
+        host,
+        tls,
+    };
+    let (reader, writer, shared, driver) = new_connection(conn, sock, options.limit, peer, None);
+    rt.spawn(driver);
+    if is_tls {
+        if let Err(e) = shared.handshake().await {
+            writer.abort();
+            return Err(ConnectError::Tls(e));
+        }
+    }
+    Ok((reader, writer))
 }
 
 fn describe(sock: &socket2::Socket) -> String {
@@ -509,6 +647,10 @@ pub fn open_connection_with_socket(
 ) -> Result<(StreamReader, StreamWriter), ConnectError> {
     if options.limit == 0 {
         return Err(ArgumentError::ZeroLimit.into());
+    }
+    options.tls_name(Some(""))?;
+    if options.ssl.is_some() {
+        return Err(ArgumentError::SslWithSocket.into());
     }
     if sock.r#type()? != Type::STREAM {
         return Err(ArgumentError::NotAStreamSocket {
@@ -535,6 +677,7 @@ pub async fn open_unix_connection(
     if options.limit == 0 {
         return Err(ArgumentError::ZeroLimit.into());
     }
+    let name = options.tls_name(None)?;
     let addr = SockAddr::unix(path)?;
     let sock = socket2::Socket::new(Domain::UNIX, Type::STREAM, None)?;
     sock.set_nonblocking(true)?;
@@ -547,12 +690,15 @@ pub async fn open_unix_connection(
     if pending {
         finish_connect(&*sock).await?;
     }
-    Ok(start(
+    start_tls(
         rt,
         sock,
-        options.limit,
+        &options,
         Some(Address::from_sockaddr(&addr)),
-    ))
+        None,
+        name,
+    )
+    .await
 }
 
 /// asyncio's `open_unix_connection(sock=...)`: the socket must be a

@@ -15,6 +15,9 @@ pub type ReadError = reader_core::ReadError<StoredError>;
 /// A copy of an I/O error: the same OS error code when there is one,
 /// otherwise the same kind and message.
 pub fn clone_io_error(e: &io::Error) -> io::Error {
+    if let Some(t) = crate::tls::tls_error(e) {
+        return t.clone().into();
+    }
     match e.raw_os_error() {
         Some(code) => io::Error::from_raw_os_error(code),
         None => io::Error::new(e.kind(), e.to_string()),
@@ -49,6 +52,27 @@ pub enum ArgumentError {
         /// Whether the remote address was IPv6.
         ipv6: bool,
     },
+    /// `server_hostname` without `ssl`.
+    ServerHostnameWithoutSsl,
+    /// `ssl` without `server_hostname` and without a host to use instead.
+    ServerHostnameRequired,
+    /// `open_unix_connection` with `ssl` and no `server_hostname` (a path
+    /// is not a name; `""` is accepted: no SNI, no name check).
+    UnixServerHostnameRequired,
+    /// `ssl_handshake_timeout` without `ssl`.
+    HandshakeTimeoutWithoutSsl,
+    /// `ssl_shutdown_timeout` without `ssl`.
+    ShutdownTimeoutWithoutSsl,
+    /// `ssl_handshake_timeout` of zero (checked after the TCP connection
+    /// succeeded, as asyncio does).
+    NonPositiveHandshakeTimeout,
+    /// `ssl_shutdown_timeout` of zero (checked after the TCP connection
+    /// succeeded, as asyncio does).
+    NonPositiveShutdownTimeout,
+    /// `ssl` with an existing socket (`*_with_socket`, which return at
+    /// once and cannot wait for a handshake): open the streams without
+    /// `ssl`, then call `StreamWriter::start_tls`.
+    SslWithSocket,
 }
 
 impl fmt::Display for ArgumentError {
@@ -69,6 +93,31 @@ impl fmt::Display for ArgumentError {
                 };
                 write!(f, "no matching local address with family={family} found")
             }
+            ArgumentError::ServerHostnameWithoutSsl => {
+                f.write_str("server_hostname is only meaningful with ssl")
+            }
+            ArgumentError::ServerHostnameRequired => {
+                f.write_str("You must set server_hostname when using ssl without a host")
+            }
+            ArgumentError::UnixServerHostnameRequired => {
+                f.write_str("you have to pass server_hostname when using ssl")
+            }
+            ArgumentError::HandshakeTimeoutWithoutSsl => {
+                f.write_str("ssl_handshake_timeout is only meaningful with ssl")
+            }
+            ArgumentError::ShutdownTimeoutWithoutSsl => {
+                f.write_str("ssl_shutdown_timeout is only meaningful with ssl")
+            }
+            ArgumentError::NonPositiveHandshakeTimeout => {
+                f.write_str("ssl_handshake_timeout should be a positive number, got 0")
+            }
+            ArgumentError::NonPositiveShutdownTimeout => {
+                f.write_str("ssl_shutdown_timeout should be a positive number, got 0")
+            }
+            ArgumentError::SslWithSocket => f.write_str(
+                "ssl is not supported with an existing socket: open the streams without ssl, \
+                 then call StreamWriter::start_tls",
+            ),
         }
     }
 }
@@ -94,6 +143,10 @@ pub enum ConnectError {
     /// the group's text followed by the errors:
     /// `create_connection failed (2 sub-exceptions): ..., ...`.
     All(Vec<io::Error>),
+    /// The connection was made but the TLS handshake failed (a certificate
+    /// that does not verify, the handshake timeout, a peer that does not
+    /// speak TLS).
+    Tls(crate::tls::TlsError),
 }
 
 impl ConnectError {
@@ -131,16 +184,18 @@ impl ConnectError {
     /// an invalid argument.
     pub fn errors(&self) -> &[io::Error] {
         match self {
-            ConnectError::InvalidArgument(_) => &[],
+            ConnectError::InvalidArgument(_) | ConnectError::Tls(_) => &[],
             ConnectError::Io(e) => std::slice::from_ref(e),
             ConnectError::Multiple(errors) | ConnectError::All(errors) => errors,
         }
     }
 
-    /// The I/O error kind, when the failure was a single I/O error.
+    /// The I/O error kind, when the failure was a single I/O error or a
+    /// TLS failure.
     pub fn kind(&self) -> Option<io::ErrorKind> {
         match self {
             ConnectError::Io(e) => Some(e.kind()),
+            ConnectError::Tls(e) => Some(e.kind()),
             _ => None,
         }
     }
@@ -151,6 +206,7 @@ impl fmt::Display for ConnectError {
         match self {
             ConnectError::InvalidArgument(a) => a.fmt(f),
             ConnectError::Io(e) => e.fmt(f),
+            ConnectError::Tls(e) => e.fmt(f),
             ConnectError::Multiple(errors) => {
                 f.write_str("Multiple exceptions: ")?;
                 for (i, e) in errors.iter().enumerate() {
@@ -180,6 +236,7 @@ impl std::error::Error for ConnectError {
         match self {
             ConnectError::InvalidArgument(a) => Some(a),
             ConnectError::Io(e) => Some(e),
+            ConnectError::Tls(e) => Some(e),
             ConnectError::Multiple(_) | ConnectError::All(_) => None,
         }
     }
@@ -193,7 +250,16 @@ impl From<ArgumentError> for ConnectError {
 
 impl From<io::Error> for ConnectError {
     fn from(e: io::Error) -> Self {
-        ConnectError::Io(e)
+        match crate::tls::tls_error(&e) {
+            Some(t) => ConnectError::Tls(t.clone()),
+            None => ConnectError::Io(e),
+        }
+    }
+}
+
+impl From<crate::tls::TlsError> for ConnectError {
+    fn from(e: crate::tls::TlsError) -> Self {
+        ConnectError::Tls(e)
     }
 }
 
@@ -203,6 +269,7 @@ impl From<ConnectError> for io::Error {
     fn from(e: ConnectError) -> io::Error {
         match e {
             ConnectError::Io(e) => e,
+            ConnectError::Tls(e) => e.into(),
             ConnectError::InvalidArgument(a) => io::Error::new(io::ErrorKind::InvalidInput, a),
             other => io::Error::other(other.to_string()),
         }

@@ -11,6 +11,7 @@
 
 pub mod happy_eyeballs;
 pub mod runtime;
+pub mod tls;
 pub mod write_state;
 
 mod addr;
@@ -36,6 +37,7 @@ pub use server::{
     start_unix_server_with_socket, AcceptAction, HandlerErrorHook, HandlerFailure, HandlerOutput,
     Hosts, Server, ServerOptions, ACCEPT_BACKOFF,
 };
+pub use tls::{StartTlsOptions, TlsClient, TlsConfig, TlsError, TlsInfo};
 pub use write_state::{LimitsError, WriteError};
 
 pub use bytes::{Bytes, BytesMut};

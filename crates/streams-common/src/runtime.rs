@@ -66,6 +66,10 @@ pub trait Runtime: Send + Sync + 'static {
     fn tcp_listener(&self, listener: std::net::TcpListener) -> io::Result<Box<dyn Listener>>;
     /// Registers a non-blocking, listening Unix socket.
     fn unix_listener(&self, listener: UnixListener) -> io::Result<Box<dyn Listener>>;
+    /// A shared handle on this runtime (`Arc::new(self.clone())`), kept by
+    /// each connection for the timers it starts later (the TLS handshake
+    /// of `start_tls`, the TLS shutdown).
+    fn handle(&self) -> RuntimeRef;
 }
 
 /// A shared handle on a runtime.

@@ -4,10 +4,11 @@
 //! `serve_forever`, ...).
 
 use crate::addr::{py_sockaddr, Address};
-use crate::conn::{new_connection, Shared, StreamReader, StreamWriter};
+use crate::conn::{new_connection, NewConnection, Shared, StreamReader, StreamWriter};
 use crate::connect::{bind_error, Family};
 use crate::error::{ArgumentError, ServerError};
 use crate::runtime::{BoxFuture, Listener, RuntimeRef};
+use crate::tls::TlsSetup;
 use reader_core::DEFAULT_LIMIT;
 use socket2::{Domain, SockAddr, Type};
 use std::collections::HashMap;
@@ -203,6 +204,17 @@ pub struct ServerOptions {
     /// Unix servers: remove the socket file on close if it is still ours
     /// (asyncio 3.13's `cleanup_socket`, on).
     pub cleanup_socket: bool,
+    /// asyncio's `ssl=`: serve TLS with this configuration (see
+    /// [`crate::tls::server_config`]). Each connection's handler runs once
+    /// its handshake is done; a connection whose handshake fails or times
+    /// out is dropped without running the handler.
+    pub ssl: Option<Arc<rustls::ServerConfig>>,
+    /// asyncio's `ssl_handshake_timeout=` (60 s when `None`). Only with
+    /// [`ssl`](Self::ssl); zero is rejected.
+    pub ssl_handshake_timeout: Option<Duration>,
+    /// asyncio's `ssl_shutdown_timeout=` (30 s when `None`). Only with
+    /// [`ssl`](Self::ssl); zero is rejected.
+    pub ssl_shutdown_timeout: Option<Duration>,
 }
 
 impl Default for ServerOptions {
@@ -217,6 +229,9 @@ impl Default for ServerOptions {
             start_serving: true,
             on_handler_error: None,
             cleanup_socket: true,
+            ssl: None,
+            ssl_handshake_timeout: None,
+            ssl_shutdown_timeout: None,
         }
     }
 }
@@ -233,6 +248,9 @@ impl fmt::Debug for ServerOptions {
             .field("start_serving", &self.start_serving)
             .field("on_handler_error", &self.on_handler_error.is_some())
             .field("cleanup_socket", &self.cleanup_socket)
+            .field("ssl", &self.ssl.is_some())
+            .field("ssl_handshake_timeout", &self.ssl_handshake_timeout)
+            .field("ssl_shutdown_timeout", &self.ssl_shutdown_timeout)
             .finish()
     }
 }
@@ -286,6 +304,28 @@ impl ServerOptions {
         self.cleanup_socket = on;
         self
     }
+    /// Sets [`ssl`](Self::ssl): serve TLS.
+    ///
+    /// ```no_run
+    /// # fn f(chain: Vec<rustls::pki_types::CertificateDer<'static>>, key: rustls::pki_types::PrivateKeyDer<'static>) -> Result<(), streams_common::TlsError> {
+    /// use streams_common::{tls, ServerOptions};
+    /// let options = ServerOptions::default().ssl(tls::server_config(chain, key)?);
+    /// # Ok(()) }
+    /// ```
+    pub fn ssl(mut self, config: Arc<rustls::ServerConfig>) -> Self {
+        self.ssl = Some(config);
+        self
+    }
+    /// Sets [`ssl_handshake_timeout`](Self::ssl_handshake_timeout).
+    pub fn ssl_handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.ssl_handshake_timeout = Some(timeout);
+        self
+    }
+    /// Sets [`ssl_shutdown_timeout`](Self::ssl_shutdown_timeout).
+    pub fn ssl_shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.ssl_shutdown_timeout = Some(timeout);
+        self
+    }
 }
 
 /// A bound socket, before and while it listens.
@@ -322,6 +362,9 @@ struct ServerInner {
     limit: usize,
     backlog: i32,
     on_error: Option<HandlerErrorHook>,
+    ssl: Option<Arc<rustls::ServerConfig>>,
+    ssl_handshake_timeout: Option<Duration>,
+    ssl_shutdown_timeout: Option<Duration>,
     state: Mutex<ServerState>,
 }
 
@@ -380,15 +423,44 @@ impl ServerInner {
                 }
             })
         };
+        let tls = match &self.ssl {
+            Some(config) => {
+                match TlsSetup::server(
+                    config,
+                    self.ssl_handshake_timeout,
+                    self.ssl_shutdown_timeout,
+                ) {
+                    Ok(setup) => Some(setup),
+                    Err(e) => {
+                        tracing::error!(error = %e, "SSL setup failed: connection dropped");
+                        return;
+                    }
+                }
+            }
+            None => None,
+        };
+        let conn = NewConnection {
+            rt: self.rt.clone(),
+            server_side: true,
+            host: None,
+            tls,
+        };
         let (reader, writer, shared, driver) =
-            new_connection(sock, self.limit, None, Some(on_finished));
+            new_connection(conn, sock, self.limit, None, Some(on_finished));
         self.lock().clients.insert(id, shared.clone());
         self.rt.spawn(driver);
         let peer = writer.peername().cloned();
-        let fut = (self.handler)(reader, writer);
         let inner = self.clone();
         self.rt.spawn(Box::pin(async move {
-            let mut fut = fut;
+            // Over TLS the handler runs once the handshake is done; a
+            // failed or timed-out handshake drops the connection (asyncio
+            // reports it only in debug mode).
+            if let Err(e) = shared.handshake().await {
+                tracing::debug!(error = %e, "SSL handshake failed: connection dropped");
+                shared.abort();
+                return;
+            }
+            let mut fut = (inner.handler)(reader, writer);
             let outcome = poll_fn(|cx| {
                 std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx)))
                     .unwrap_or_else(|p| Poll::Ready(Err(panic_failure(p))))
@@ -399,8 +471,10 @@ impl ServerInner {
                     Ok(p) => HandlerFailure::Panic(p.0),
                     Err(e) => HandlerFailure::Error(e),
                 };
-                shared.close();
+                // Report first: once the peer sees the connection close,
+                // the failure has been reported.
                 inner.report(failure, peer.as_ref());
+                shared.close();
             }
         }));
     }
@@ -533,6 +607,9 @@ impl Server {
                 limit: options.limit,
                 backlog: options.backlog,
                 on_error: options.on_handler_error.clone(),
+                ssl: options.ssl.clone(),
+                ssl_handshake_timeout: options.ssl_handshake_timeout,
+                ssl_shutdown_timeout: options.ssl_shutdown_timeout,
                 state: Mutex::new(ServerState {
                     bound,
                     listeners: Vec::new(),
@@ -653,6 +730,17 @@ fn check_limit(options: &ServerOptions) -> Result<(), ServerError> {
     if options.limit == 0 {
         return Err(ArgumentError::ZeroLimit.into());
     }
+    // asyncio's create_server checks (spec 11.1, steps 2-3); zero
+    // timeouts would fail every connection, so they are refused here.
+    if options.ssl.is_none() {
+        if options.ssl_handshake_timeout.is_some() {
+            return Err(ArgumentError::HandshakeTimeoutWithoutSsl.into());
+        }
+        if options.ssl_shutdown_timeout.is_some() {
+            return Err(ArgumentError::ShutdownTimeoutWithoutSsl.into());
+        }
+    }
+    crate::tls::check_timeouts(options.ssl_handshake_timeout, options.ssl_shutdown_timeout)?;
     Ok(())
 }
 

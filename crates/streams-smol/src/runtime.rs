@@ -168,7 +168,7 @@ impl<L: Accept> Listener for Listen<L> {
     }
 }
 
-impl<S: Spawn> Runtime for AsyncIo<S> {
+impl<S: Spawn + Clone> Runtime for AsyncIo<S> {
     fn spawn(&self, future: BoxFuture<()>) {
         self.0.spawn(future);
     }
@@ -197,5 +197,9 @@ impl<S: Spawn> Runtime for AsyncIo<S> {
 
     fn unix_listener(&self, listener: UnixListener) -> io::Result<Box<dyn Listener>> {
         Ok(Box::new(Listen(Async::new(listener)?)))
+    }
+
+    fn handle(&self) -> streams_common::runtime::RuntimeRef {
+        Arc::new(self.clone())
     }
 }

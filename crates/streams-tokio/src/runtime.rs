@@ -105,4 +105,8 @@ impl Runtime for Tokio {
     fn unix_listener(&self, listener: StdUnixListener) -> io::Result<Box<dyn Listener>> {
         Ok(Box::new(UnixL(UnixListener::from_std(listener)?)))
     }
+
+    fn handle(&self) -> streams_common::runtime::RuntimeRef {
+        std::sync::Arc::new(*self)
+    }
 }
