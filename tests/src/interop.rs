@@ -269,7 +269,7 @@ pub async fn interop_client_half_close<A: Adapter>() {
     .await
     .unwrap();
     w.write(b"request").unwrap();
-    w.write_eof();
+    w.write_eof().unwrap();
     assert_eq!(A::t(r.read_to_eof()).await.unwrap(), "got request");
     assert!(r.at_eof());
     w.close();
@@ -295,7 +295,7 @@ pub async fn interop_client_big_payload<A: Adapter>() {
         A::t(w.drain()).await.unwrap();
         assert!(w.get_write_buffer_size() <= 64 * 1024);
     }
-    w.write_eof();
+    w.write_eof().unwrap();
     assert!(
         A::t_for(PEER_TIMEOUT, receiving).await.unwrap(),
         "echo differs"

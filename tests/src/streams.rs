@@ -67,7 +67,7 @@ pub async fn echo_lines_and_lines_stream<A: Adapter>() {
         .writelines([&b"one\n"[..], b"two\n", b"three\n"])
         .unwrap();
     assert_eq!(A::t(reader.readline()).await.unwrap(), "one\n");
-    writer.write_eof();
+    writer.write_eof().unwrap();
     let rest: Vec<Bytes> = A::t(reader.lines().map(|l| l.unwrap()).collect()).await;
     assert_eq!(rest, vec![Bytes::from("two\n"), Bytes::from("three\n")]);
     assert!(reader.at_eof());
@@ -226,8 +226,8 @@ pub async fn write_after_write_eof_and_half_close<A: Adapter>() {
     .await
     .unwrap();
     writer.write(b"request").unwrap();
-    writer.write_eof();
-    writer.write_eof(); // no-op
+    writer.write_eof().unwrap();
+    writer.write_eof().unwrap(); // no-op
     let e = writer.write(b"more").unwrap_err();
     assert_eq!(e.to_string(), "Cannot call write() after write_eof()");
     let e = writer.writelines([b"more"]).unwrap_err();

@@ -285,7 +285,7 @@ pub async fn tls_echo_extra_info_and_eof_semantics<A: Adapter>() {
                 let _ = tx.unbounded_send((
                     info,
                     w.can_write_eof(),
-                    w.try_write_eof(),
+                    w.write_eof(),
                     w.peername().is_some(),
                 ));
                 // Close only once the client says so: closing right after
@@ -324,7 +324,7 @@ pub async fn tls_echo_extra_info_and_eof_semantics<A: Adapter>() {
         (TLS_LOW_WATER, TLS_HIGH_WATER)
     );
     assert!(!writer.can_write_eof());
-    assert_eq!(writer.try_write_eof(), Err(TlsError::WriteEofNotSupported));
+    assert_eq!(writer.write_eof(), Err(TlsError::WriteEofNotSupported));
 
     writer.write(b"hello\n").unwrap();
     A::t(writer.drain()).await.unwrap();

@@ -8,7 +8,7 @@
 /// Every adapter invokes it once at its crate root, so the entry points,
 /// their signatures and their documentation exist in one place:
 ///
-/// ```ignore
+/// ```text
 /// streams_common::define_api!(runtime = Tokio, krate = streams_tokio, name = "Tokio");
 /// ```
 ///

@@ -1141,29 +1141,22 @@ impl StreamWriter {
     /// Shuts the write side down once the buffer is sent (half-close); the
     /// connection stays open for reading. A no-op when closing or repeated.
     ///
-    /// Over TLS, which has no half-close, it does nothing but log a
-    /// warning; [`try_write_eof`](Self::try_write_eof) reports it as
-    /// [`TlsError::WriteEofNotSupported`] (asyncio's `NotImplementedError`).
-    pub fn write_eof(&self) {
-        if let Err(e) = self.try_write_eof() {
-            tracing::warn!("write_eof(): {e}");
-        }
-    }
-
-    /// [`write_eof`](Self::write_eof), failing with
-    /// [`TlsError::WriteEofNotSupported`] over TLS.
+    /// Over TLS, which has no half-close, it fails with
+    /// [`TlsError::WriteEofNotSupported`] (asyncio's `NotImplementedError`)
+    /// and changes nothing; [`can_write_eof`](Self::can_write_eof) tells in
+    /// advance.
     ///
     /// ```no_run
     /// # fn f(writer: &streams_common::StreamWriter) {
     /// use streams_common::tls::TlsError;
     /// if writer.can_write_eof() {
-    ///     writer.try_write_eof().unwrap();
+    ///     writer.write_eof().unwrap();
     /// } else {
-    ///     assert_eq!(writer.try_write_eof(), Err(TlsError::WriteEofNotSupported));
+    ///     assert_eq!(writer.write_eof(), Err(TlsError::WriteEofNotSupported));
     /// }
     /// # }
     /// ```
-    pub fn try_write_eof(&self) -> Result<(), TlsError> {
+    pub fn write_eof(&self) -> Result<(), TlsError> {
         let w = {
             let mut st = self.shared.lock();
             if st.tls.is_some() {

@@ -37,7 +37,7 @@
 //! * The peer's close_notify or a bare FIN ends the stream: the reader
 //!   gets EOF after every decrypted byte, and the connection closes (TLS
 //!   has no half-open state). `can_write_eof()` is false; `write_eof()`
-//!   does nothing (`try_write_eof()` returns
+//!   does nothing (`write_eof()` returns
 //!   [`TlsError::WriteEofNotSupported`]).
 //! * Flow control: the default water marks over TLS are asyncio's SSL
 //!   ones, 512 KiB high and 128 KiB low. The write buffer counts the

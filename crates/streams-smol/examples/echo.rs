@@ -31,7 +31,7 @@ fn main() -> Result<(), BoxError> {
         let (mut reader, writer) =
             open_connection("127.0.0.1", port, OpenOptions::default()).await?;
         writer.writelines([&b"hello\n"[..], b"from smol\n"])?;
-        writer.write_eof(); // half-close: the server sees EOF, we still read
+        writer.write_eof()?; // half-close: the server sees EOF, we still read
         let echoed = reader.read_to_eof().await?;
         println!("client: {:?}", String::from_utf8_lossy(&echoed));
         writer.close();

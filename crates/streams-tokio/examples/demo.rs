@@ -79,7 +79,7 @@ async fn main() -> Result<(), BoxError> {
     small_writer.close();
 
     // Half-close: the server sees EOF, closes, and we see EOF too.
-    writer.write_eof();
+    writer.write_eof()?;
     let rest = reader.read_to_eof().await?;
     println!("client: EOF after {} more bytes", rest.len());
     writer.close();
