@@ -111,42 +111,7 @@ pub fn result_json(result: Result<Outcome, ReadError<Reset>>) -> Value {
 
 /// Replays one case; returns its results, in the trace's form.
 pub fn replay_case(case: &Value) -> Result<Vec<Value>, String> {
-    let limit = case["limit"]
-        .as_u64()
-        .ok_or("limit wants a positive integer")?;
-    let limit = usize::try_from(limit).map_err(|e| e.to_string())?;
-    let mut reader = Reader::<Reset>::new(limit).map_err(|e| e.to_string())?;
-    let ops = case["ops"].as_array().ok_or("ops wants a list")?;
-    let mut got = Vec::new();
-    let mut pending: Option<TraceOp> = None;
-    for raw in ops {
-        match parse_step(raw)? {
-            Step::Op(op) => {
-                if pending.is_some() {
-                    return Err(format!("operation {raw} issued while another is pending"));
-                }
-                match poll(&mut reader, &op) {
-                    Some(result) => got.push(result),
-                    None => pending = Some(op),
-                }
-                continue;
-            }
-            Step::Feed(data) => reader.feed(&data).map_err(|e| format!("{raw}: {e:?}"))?,
-            Step::Eof => reader.feed_eof(),
-            Step::Fail => reader.set_error(Reset),
-        }
-        // After every event the waiting operation gets its chance to run.
-        if let Some(op) = &pending {
-            if let Some(result) = poll(&mut reader, op) {
-                got.push(result);
-                pending = None;
-            }
-        }
-    }
-    if pending.is_some() {
-        got.push(json!({ "pending": true }));
-    }
-    Ok(got)
+    replay_case_observed(case).map(|(got, _observations)| got)
 }
 
 /// Replays every line of a JSON Lines trace file.
@@ -163,7 +128,7 @@ pub fn replay_lines(text: &str) -> Vec<(Value, Result<Vec<Value>, String>)> {
         .collect()
 }
 
-/// Replays one case like [`replay_case`] and also records, after every op
+/// Replays one case (the replay rules of the trace format) and also records, after every op
 /// (event or operation, once the pending operation has had its chance),
 /// what the reader looks like: `[reading_paused(), at_eof()]`, one
 /// observation per op of the trace.
