@@ -18,20 +18,6 @@ const LIMIT: usize = 1024;
 const BIG: usize = 16 * 1024 * 1024;
 const PEER_TIMEOUT: Duration = Duration::from_secs(60);
 
-fn python() -> PathBuf {
-    let root = std::env::var("PYENV_ROOT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".pyenv")
-        });
-    let candidate = root.join("versions/3.13.0/bin/python3");
-    if candidate.exists() {
-        candidate
-    } else {
-        PathBuf::from("python3")
-    }
-}
-
 fn peer(script: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("peers")
@@ -45,7 +31,7 @@ async fn run_client<A: Adapter>(mode: &str, port: u16) -> String {
     let out = A::t_for(
         PEER_TIMEOUT,
         A::spawn_blocking(move || {
-            Command::new(python())
+            Command::new(crate::python())
                 .arg(peer("asyncio_client.py"))
                 .arg(&mode)
                 .arg(port.to_string())
@@ -65,7 +51,7 @@ async fn run_client<A: Adapter>(mode: &str, port: u16) -> String {
 
 /// Starts the asyncio server and returns it with its port.
 fn spawn_server(mode: &str) -> (Child, BufReader<ChildStdout>, u16) {
-    let mut child = Command::new(python())
+    let mut child = Command::new(crate::python())
         .arg(peer("asyncio_server.py"))
         .arg(mode)
         .stdout(Stdio::piped())

@@ -20,6 +20,22 @@ pub mod interop;
 pub mod streams;
 pub mod tls;
 
+/// The interpreter the CPython peers run on: pyenv's 3.13.0 when there is
+/// one (`$PYENV_ROOT`, else `~/.pyenv`), else `python3` from the `PATH`.
+pub fn python() -> std::path::PathBuf {
+    let root = std::env::var("PYENV_ROOT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| {
+            std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".pyenv")
+        });
+    let candidate = root.join("versions/3.13.0/bin/python3");
+    if candidate.exists() {
+        candidate
+    } else {
+        std::path::PathBuf::from("python3")
+    }
+}
+
 pub use adapters::{Adapter, AsyncStdAdapter, Elapsed, SmolAdapter, TokioAdapter};
 
 /// Instantiates every test body of [`streams`], [`interop`] and

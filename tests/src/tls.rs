@@ -246,20 +246,6 @@ fn raw_tls_accept(
     (tcp, conn)
 }
 
-fn python() -> PathBuf {
-    let root = std::env::var("PYENV_ROOT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".pyenv")
-        });
-    let candidate = root.join("versions/3.13.0/bin/python3");
-    if candidate.exists() {
-        candidate
-    } else {
-        PathBuf::from("python3")
-    }
-}
-
 fn peer_script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers/tls_asyncio_peer.py")
 }
@@ -1041,7 +1027,7 @@ pub async fn interop_tls_asyncio_client<A: Adapter>() {
     let out = A::t_for(
         PEER_TIMEOUT,
         A::spawn_blocking(move || {
-            Command::new(python())
+            Command::new(crate::python())
                 .arg(peer_script())
                 .args(["client", &port.to_string()])
                 .arg(&ca)
@@ -1074,7 +1060,7 @@ pub async fn interop_tls_asyncio_server<A: Adapter>() {
     let pki = Pki::new();
     let dir = tempfile::tempdir().unwrap();
     let (_, cert, key) = pki.write_pems(dir.path());
-    let mut child = Command::new(python())
+    let mut child = Command::new(crate::python())
         .arg(peer_script())
         .arg("server")
         .arg(&cert)
