@@ -101,10 +101,6 @@ where
     .unwrap()
 }
 
-fn port_of(s: &Server) -> u16 {
-    s.local_addrs()[0].port()
-}
-
 // ----- our server, asyncio client ----------------------------------------
 
 /// Our server echoes lines to asyncio's client.
@@ -120,7 +116,10 @@ pub async fn interop_server_line_echo<A: Adapter>() {
         }
     })
     .await;
-    assert_eq!(run_client::<A>("echo", port_of(&server)).await, "echo ok\n");
+    assert_eq!(
+        run_client::<A>("echo", crate::port(&server)).await,
+        "echo ok\n"
+    );
     server.close();
     A::t(server.wait_closed()).await;
 }
@@ -138,7 +137,7 @@ pub async fn interop_server_half_close<A: Adapter>() {
     })
     .await;
     assert_eq!(
-        run_client::<A>("halfclose", port_of(&server)).await,
+        run_client::<A>("halfclose", crate::port(&server)).await,
         "halfclose ok\n"
     );
     server.close();
@@ -161,7 +160,10 @@ pub async fn interop_server_big_payload<A: Adapter>() {
         Ok(())
     })
     .await;
-    assert_eq!(run_client::<A>("big", port_of(&server)).await, "big ok\n");
+    assert_eq!(
+        run_client::<A>("big", crate::port(&server)).await,
+        "big ok\n"
+    );
     server.close();
     A::t(server.wait_closed()).await;
 }
@@ -181,7 +183,7 @@ pub async fn interop_server_line_over_limit<A: Adapter>() {
         Ok(())
     })
     .await;
-    let out = run_client::<A>("overlimit", port_of(&server)).await;
+    let out = run_client::<A>("overlimit", crate::port(&server)).await;
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines,
@@ -209,7 +211,7 @@ pub async fn interop_server_peer_reset<A: Adapter>() {
     })
     .await;
     assert_eq!(
-        run_client::<A>("reset", port_of(&server)).await,
+        run_client::<A>("reset", crate::port(&server)).await,
         "reset sent\n"
     );
     let (e, drain, closed) = A::t(rx.next()).await.unwrap();

@@ -36,6 +36,11 @@ pub fn python() -> std::path::PathBuf {
     }
 }
 
+/// The port of a test server's first listening socket.
+pub fn port(server: &streams_common::Server) -> u16 {
+    server.local_addrs()[0].port()
+}
+
 pub use adapters::{Adapter, AsyncStdAdapter, Elapsed, SmolAdapter, TokioAdapter};
 
 /// Instantiates every test body of [`streams`], [`interop`] and

@@ -39,8 +39,17 @@ async fn echo_server<A: Adapter>() -> Server {
     .unwrap()
 }
 
-fn port(server: &Server) -> u16 {
-    server.local_addrs()[0].port()
+use crate::port;
+
+/// A client connection to `server` with default options (bounded).
+async fn connect<A: Adapter>(server: &Server) -> (StreamReader, StreamWriter) {
+    A::t(A::open_connection(
+        "127.0.0.1",
+        port(server),
+        OpenOptions::default(),
+    ))
+    .await
+    .unwrap()
 }
 
 /// Waits (bounded) until the server has registered `n` connections.
@@ -56,13 +65,7 @@ async fn wait_for_clients<A: Adapter>(server: &Server, n: usize) {
 /// Lines, `writelines`, the lines stream, half-close and close.
 pub async fn echo_lines_and_lines_stream<A: Adapter>() {
     let server = echo_server::<A>().await;
-    let (mut reader, writer) = A::t(A::open_connection(
-        "127.0.0.1",
-        port(&server),
-        OpenOptions::default(),
-    ))
-    .await
-    .unwrap();
+    let (mut reader, writer) = connect::<A>(&server).await;
     writer
         .writelines([&b"one\n"[..], b"two\n", b"three\n"])
         .unwrap();
@@ -151,13 +154,7 @@ pub async fn large_write_without_drain_does_not_deadlock<A: Adapter>() {
     )
     .await
     .unwrap();
-    let (mut reader, writer) = A::t(A::open_connection(
-        "127.0.0.1",
-        port(&server),
-        OpenOptions::default(),
-    ))
-    .await
-    .unwrap();
+    let (mut reader, writer) = connect::<A>(&server).await;
     let payload = vec![b'x'; 16 << 20];
     writer.write(&payload).unwrap(); // never drained
     assert_eq!(A::t(reader.readline()).await.unwrap(), "16777216\n");
@@ -168,13 +165,7 @@ pub async fn large_write_without_drain_does_not_deadlock<A: Adapter>() {
 /// `drain()` after `close()` is "Connection lost"; later writes vanish.
 pub async fn drain_after_close_and_write_after_close<A: Adapter>() {
     let server = echo_server::<A>().await;
-    let (_reader, writer) = A::t(A::open_connection(
-        "127.0.0.1",
-        port(&server),
-        OpenOptions::default(),
-    ))
-    .await
-    .unwrap();
+    let (_reader, writer) = connect::<A>(&server).await;
     writer.close();
     assert!(writer.is_closing());
     let e = writer.drain().await.unwrap_err();
@@ -218,13 +209,7 @@ pub async fn write_after_write_eof_and_half_close<A: Adapter>() {
     )
     .await
     .unwrap();
-    let (mut reader, writer) = A::t(A::open_connection(
-        "127.0.0.1",
-        port(&server),
-        OpenOptions::default(),
-    ))
-    .await
-    .unwrap();
+    let (mut reader, writer) = connect::<A>(&server).await;
     writer.write(b"request").unwrap();
     writer.write_eof().unwrap();
     writer.write_eof().unwrap(); // no-op
@@ -386,13 +371,7 @@ pub async fn handler_errors_and_panics_are_reported_and_serving_goes_on<A: Adapt
     .await
     .unwrap();
     for (req, expect) in [("fail\n", ""), ("panic\n", ""), ("fine\n", "ok\n")] {
-        let (mut reader, writer) = A::t(A::open_connection(
-            "127.0.0.1",
-            port(&server),
-            OpenOptions::default(),
-        ))
-        .await
-        .unwrap();
+        let (mut reader, writer) = connect::<A>(&server).await;
         writer.write(req.as_bytes()).unwrap();
         // The failed connections are closed: the client sees EOF.
         assert_eq!(A::t(reader.read_to_eof()).await.unwrap(), expect);
@@ -490,13 +469,7 @@ pub async fn abort_clients<A: Adapter>() {
     )
     .await
     .unwrap();
-    let (mut reader, _w) = A::t(A::open_connection(
-        "127.0.0.1",
-        port(&server),
-        OpenOptions::default(),
-    ))
-    .await
-    .unwrap();
+    let (mut reader, _w) = connect::<A>(&server).await;
     wait_for_clients::<A>(&server, 1).await;
     server.close();
     server.abort_clients();

@@ -187,10 +187,6 @@ impl Default for Pki {
 
 // ----- helpers -----------------------------------------------------------
 
-fn port_of(s: &Server) -> u16 {
-    s.local_addrs()[0].port()
-}
-
 async fn tls_server<A, F, Fut>(options: ServerOptions, handler: F) -> Server
 where
     A: Adapter,
@@ -289,9 +285,13 @@ pub async fn tls_echo_extra_info_and_eof_semantics<A: Adapter>() {
     let options = OpenOptions::default()
         .ssl(pki.client().alpn(["x-test"]))
         .server_hostname("localhost");
-    let (mut reader, writer) = A::t(A::open_connection("127.0.0.1", port_of(&server), options))
-        .await
-        .unwrap();
+    let (mut reader, writer) = A::t(A::open_connection(
+        "127.0.0.1",
+        crate::port(&server),
+        options,
+    ))
+    .await
+    .unwrap();
     assert!(writer.is_tls());
     assert!(!writer.is_server_side());
     let info = writer.tls_info().unwrap();
@@ -353,7 +353,7 @@ pub async fn tls_server_hostname_rules<A: Adapter>() {
         },
     )
     .await;
-    let port = port_of(&server);
+    let port = crate::port(&server);
     for (host, name, expected) in [
         ("127.0.0.1", None, "None\n"),
         ("127.0.0.1", Some(""), "None\n"),
@@ -530,7 +530,7 @@ pub async fn tls_certificate_failures<A: Adapter>() {
         },
     )
     .await;
-    let port = port_of(&server);
+    let port = crate::port(&server);
     for (client, name) in [
         (pki.client(), "wrong.test"),
         (Pki::new().client(), "localhost"),
@@ -583,7 +583,7 @@ pub async fn tls_client_certificate_required<A: Adapter>() {
         },
     )
     .await;
-    let port = port_of(&server);
+    let port = crate::port(&server);
     let options = OpenOptions::default()
         .ssl(pki.client())
         .server_hostname("localhost");
@@ -659,7 +659,7 @@ pub async fn tls_handshake_timeout_server_drops_the_connection<A: Adapter>() {
         },
     )
     .await;
-    let port = port_of(&server);
+    let port = crate::port(&server);
     let outcome = A::t(A::spawn_blocking(move || {
         let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
@@ -779,9 +779,13 @@ pub async fn tls_client_against_plaintext_server<A: Adapter>() {
         let options = OpenOptions::default()
             .ssl(pki.client())
             .server_hostname("localhost");
-        let e = A::t(A::open_connection("127.0.0.1", port_of(&server), options))
-            .await
-            .unwrap_err();
+        let e = A::t(A::open_connection(
+            "127.0.0.1",
+            crate::port(&server),
+            options,
+        ))
+        .await
+        .unwrap_err();
         let t = tls_err(&e);
         if reply.is_empty() {
             assert!(
@@ -823,9 +827,13 @@ pub async fn tls_large_transfer_with_flow_control<A: Adapter>() {
     let options = OpenOptions::default()
         .ssl(pki.client())
         .server_hostname("localhost");
-    let (mut reader, writer) = A::t(A::open_connection("127.0.0.1", port_of(&server), options))
-        .await
-        .unwrap();
+    let (mut reader, writer) = A::t(A::open_connection(
+        "127.0.0.1",
+        crate::port(&server),
+        options,
+    ))
+    .await
+    .unwrap();
     let payload: Vec<u8> = (0..TOTAL).map(|i| (i % 251) as u8).collect();
     let expected = payload.clone();
     let read = A::spawn(async move { reader.read_to_eof().await.map(|b| b.to_vec()) });
@@ -889,8 +897,10 @@ pub async fn start_tls_keeps_a_client_hello_sent_with_the_last_line<A: Adapter>(
                 w.write(b"secure: ")?;
                 w.write(&line)?;
                 w.close();
-                w.wait_closed().await?;
-                let _ = tx.unbounded_send(buffered);
+                // Reported, not `?`-ed: a failed close must fail the test,
+                // not silently end the handler.
+                let closed = w.wait_closed().await.map_err(|e| e.to_string());
+                let _ = tx.unbounded_send((buffered, closed));
                 Ok::<(), BoxError>(())
             }
         },
@@ -900,7 +910,7 @@ pub async fn start_tls_keeps_a_client_hello_sent_with_the_last_line<A: Adapter>(
     )
     .await
     .unwrap();
-    let port = port_of(&server);
+    let port = crate::port(&server);
     let client_config = pki.client().config().clone();
     let reply = A::t(A::spawn_blocking(move || {
         let mut tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -921,12 +931,26 @@ pub async fn start_tls_keeps_a_client_hello_sent_with_the_last_line<A: Adapter>(
         let mut stream = rustls::Stream::new(&mut conn, &mut tcp);
         stream.write_all(b"no byte lost\n").unwrap();
         let mut reply = String::new();
-        BufReader::new(stream).read_line(&mut reply).unwrap();
+        let mut reader = BufReader::new(stream);
+        reader.read_line(&mut reply).unwrap();
+        // A clean TLS close, both ways: the server's close_notify ends the
+        // stream (an error here if it closed without one), then ours. A
+        // socket dropped with the close_notify unread would send a RST,
+        // which the server's wait_closed() rightly reports.
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).unwrap();
+        assert!(rest.is_empty(), "nothing after the reply: {rest:?}");
+        drop(reader);
+        conn.send_close_notify();
+        while conn.wants_write() {
+            conn.write_tls(&mut tcp).unwrap();
+        }
         reply
     }))
     .await;
     assert_eq!(reply, "secure: no byte lost\n");
-    let buffered = A::t(rx.next()).await.unwrap();
+    let (buffered, closed) = A::t(rx.next()).await.unwrap();
+    assert_eq!(closed, Ok(()), "the server's TLS close completes");
     assert!(
         buffered > 0,
         "the ClientHello should have arrived with the line (one write on loopback)"
@@ -969,7 +993,7 @@ pub async fn start_tls_both_sides<A: Adapter>() {
     .unwrap();
     let (mut r, w) = A::t(A::open_connection(
         "127.0.0.1",
-        port_of(&server),
+        crate::port(&server),
         OpenOptions::default(),
     ))
     .await
@@ -1023,7 +1047,7 @@ pub async fn interop_tls_asyncio_client<A: Adapter>() {
     let (ca, _, _) = pki.write_pems(dir.path());
     let server =
         tls_server::<A, _, _>(ServerOptions::default().ssl(pki.server()), echo_one_line).await;
-    let port = port_of(&server);
+    let port = crate::port(&server);
     let out = A::t_for(
         PEER_TIMEOUT,
         A::spawn_blocking(move || {
@@ -1114,7 +1138,7 @@ pub async fn interop_tls_openssl_s_client<A: Adapter>() {
     let (ca, _, _) = pki.write_pems(dir.path());
     let server =
         tls_server::<A, _, _>(ServerOptions::default().ssl(pki.server()), echo_one_line).await;
-    let port = port_of(&server);
+    let port = crate::port(&server);
     let (ok, stdout, stderr) = A::t_for(
         PEER_TIMEOUT,
         A::spawn_blocking(move || {
