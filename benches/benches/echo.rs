@@ -4,7 +4,8 @@
 //! - a hand-written Tokio echo (`BufReader::read_until` into a reused `Vec`,
 //!   a `BufWriter` flushed when the reader's buffer is drained),
 //! - this library on Tokio, smol and async-std (written as an asyncio user
-//!   writes it: `readline` / `write` / `drain`),
+//!   writes it: `readline` / `write` / `drain`; and again with
+//!   `readline_into` a reused `Vec`, as the hand-written echo reads),
 //! - CPython asyncio streams (`python/asyncio_echo.py`, run as a child
 //!   process).
 //!
@@ -42,7 +43,7 @@ use std::time::{Duration, Instant};
 
 use futures::future::{select, Either};
 use streams_common::runtime::{Runtime, RuntimeRef};
-use streams_common::{Hosts, OpenOptions, ServerOptions, StreamReader, StreamWriter};
+use streams_common::{Bytes, Hosts, OpenOptions, ServerOptions, StreamReader, StreamWriter};
 
 type BoxError = Box<dyn Error + Send + Sync>;
 type Res<T> = Result<T, BoxError>;
@@ -88,19 +89,50 @@ fn pin(cpu: usize) -> std::io::Result<()> {
 
 // ----- the library, on any runtime ---------------------------------------
 
+/// How the library's echo reads its lines.
+#[derive(Clone, Copy)]
+enum Lines {
+    /// `readline()`, one `Bytes` per line (asyncio's shape).
+    Owned,
+    /// `readline_into(&mut buf)` into a reused `Vec` (what the hand-written
+    /// Tokio echo does with `read_until`).
+    Into,
+}
+
+/// One line from `reader`, as `how` says; empty at EOF.
+async fn next_line<'b>(
+    reader: &mut StreamReader,
+    how: Lines,
+    buf: &'b mut Vec<u8>,
+    owned: &'b mut Bytes,
+) -> Res<&'b [u8]> {
+    Ok(match how {
+        Lines::Owned => {
+            *owned = reader.readline().await?;
+            &owned[..]
+        }
+        Lines::Into => {
+            buf.clear();
+            reader.readline_into(buf).await?;
+            &buf[..]
+        }
+    })
+}
+
 /// The asyncio-style echo over the library, on `rt`; returns the time from
 /// the first write to the last echoed line.
-async fn streams_echo(rt: RuntimeRef, data: Arc<Vec<u8>>) -> Res<Duration> {
+async fn streams_echo(rt: RuntimeRef, data: Arc<Vec<u8>>, how: Lines) -> Res<Duration> {
     let n = data.len() / LINE;
     let server = streams_common::start_server(
         rt.clone(),
-        |mut reader: StreamReader, writer: StreamWriter| async move {
+        move |mut reader: StreamReader, writer: StreamWriter| async move {
+            let (mut buf, mut owned) = (Vec::with_capacity(256), Bytes::new());
             loop {
-                let line = reader.readline().await?;
+                let line = next_line(&mut reader, how, &mut buf, &mut owned).await?;
                 if line.is_empty() {
                     break;
                 }
-                writer.write(&line)?;
+                writer.write(line)?;
                 writer.drain().await?;
             }
             writer.close();
@@ -128,8 +160,9 @@ async fn streams_echo(rt: RuntimeRef, data: Arc<Vec<u8>>) -> Res<Duration> {
         }));
     }
     let mut bytes = 0;
+    let (mut buf, mut owned) = (Vec::with_capacity(256), Bytes::new());
     for _ in 0..n {
-        let line = reader.readline().await?;
+        let line = next_line(&mut reader, how, &mut buf, &mut owned).await?;
         if line.is_empty() {
             return Err("early EOF".into());
         }
@@ -155,30 +188,30 @@ async fn bounded<T>(rt: &dyn Runtime, fut: impl Future<Output = Res<T>>) -> Res<
     }
 }
 
-fn run_streams_tokio(data: &Arc<Vec<u8>>) -> Res<Duration> {
+fn run_streams_tokio(data: &Arc<Vec<u8>>, how: Lines) -> Res<Duration> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let data = data.clone();
     rt.block_on(async move {
         let r: RuntimeRef = Arc::new(streams_tokio::Tokio);
-        bounded(&*r.clone(), streams_echo(r, data)).await
+        bounded(&*r.clone(), streams_echo(r, data, how)).await
     })
 }
 
-fn run_streams_smol(data: &Arc<Vec<u8>>) -> Res<Duration> {
+fn run_streams_smol(data: &Arc<Vec<u8>>, how: Lines) -> Res<Duration> {
     let ex = Arc::new(smol::Executor::new());
     let r: RuntimeRef = Arc::new(streams_smol::Smol::with_executor(ex.clone()));
     let data = data.clone();
-    smol::block_on(ex.run(async move { bounded(&*r.clone(), streams_echo(r, data)).await }))
+    smol::block_on(ex.run(async move { bounded(&*r.clone(), streams_echo(r, data, how)).await }))
 }
 
-fn run_streams_async_std(data: &Arc<Vec<u8>>) -> Res<Duration> {
+fn run_streams_async_std(data: &Arc<Vec<u8>>, how: Lines) -> Res<Duration> {
     let data = data.clone();
     // Everything, this task included, runs on async-std's executor thread.
     async_std::task::block_on(async_std::task::spawn(async move {
         let r: RuntimeRef = Arc::new(streams_async_std::AsyncStd::default());
-        bounded(&*r.clone(), streams_echo(r, data)).await
+        bounded(&*r.clone(), streams_echo(r, data, how)).await
     }))
 }
 
@@ -340,21 +373,30 @@ fn main() -> Res<()> {
             "tokio hand-written",
             Box::new(move || run_tokio_hand(&d).map(per_s)),
         ));
-        let d = data.clone();
-        runners.push((
-            "streams-tokio",
-            Box::new(move || run_streams_tokio(&d).map(per_s)),
-        ));
-        let d = data.clone();
-        runners.push((
-            "streams-smol",
-            Box::new(move || run_streams_smol(&d).map(per_s)),
-        ));
-        let d = data.clone();
-        runners.push((
-            "streams-async-std",
-            Box::new(move || run_streams_async_std(&d).map(per_s)),
-        ));
+        type Run = fn(&Arc<Vec<u8>>, Lines) -> Res<Duration>;
+        let library: [(&str, &str, Run); 3] = [
+            (
+                "streams-tokio",
+                "streams-tokio, readline_into",
+                run_streams_tokio,
+            ),
+            (
+                "streams-smol",
+                "streams-smol, readline_into",
+                run_streams_smol,
+            ),
+            (
+                "streams-async-std",
+                "streams-async-std, readline_into",
+                run_streams_async_std,
+            ),
+        ];
+        for (owned, into, run) in library {
+            let d = data.clone();
+            runners.push((owned, Box::new(move || run(&d, Lines::Owned).map(per_s))));
+            let d = data.clone();
+            runners.push((into, Box::new(move || run(&d, Lines::Into).map(per_s))));
+        }
         if let Some(py) = python() {
             let name = format!("CPython asyncio ({})", py.display());
             let name: &'static str = Box::leak(name.into_boxed_str());

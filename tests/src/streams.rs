@@ -139,6 +139,46 @@ pub async fn cancelled_reads_lose_nothing<A: Adapter>() {
     assert_eq!(A::t(reader.readuntil(b"END")).await.unwrap(), "END");
 }
 
+/// `readline_into` / `readuntil_into`: the same results and errors as
+/// `readline` / `readuntil`, appended to the caller's buffer, which is
+/// untouched by a read that is cancelled or fails.
+pub async fn lines_into_a_buffer_of_yours<A: Adapter>() {
+    let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+    let opts = OpenOptions::default().limit(8);
+    let (mut reader, _w) = A::open_unix_connection_with_socket(a, opts).unwrap();
+    let (_r2, peer) = A::open_unix_connection_with_socket(b, OpenOptions::default()).unwrap();
+    peer.write(b"a\nbb\r\nccc").unwrap();
+    let mut buf = Vec::new();
+    assert_eq!(A::t(reader.readline_into(&mut buf)).await.unwrap(), 2);
+    assert_eq!(buf, b"a\n");
+    assert_eq!(
+        A::t(reader.readuntil_into(b"\r\n", &mut buf))
+            .await
+            .unwrap(),
+        4
+    );
+    assert_eq!(buf, b"a\nbb\r\n");
+    let r = A::timeout(Duration::from_millis(50), reader.readline_into(&mut buf)).await;
+    assert!(r.is_err(), "no newline yet");
+    assert_eq!(buf, b"a\nbb\r\n", "a cancelled read appends nothing");
+    peer.write(b"dddddddddddd\nnext\n").unwrap();
+    let e = A::t(reader.readline_into(&mut buf)).await.unwrap_err();
+    assert!(matches!(e, ReadError::LineTooLong { .. }), "{e:?}");
+    assert_eq!(buf, b"a\nbb\r\n", "a failed read appends nothing");
+    buf.clear();
+    assert_eq!(A::t(reader.readline_into(&mut buf)).await.unwrap(), 5);
+    assert_eq!(buf, b"next\n");
+    peer.write(b"tail").unwrap();
+    peer.close();
+    let e = A::t(reader.readuntil_into(b"!", &mut buf))
+        .await
+        .unwrap_err();
+    assert!(matches!(&e, ReadError::Incomplete { partial, .. } if partial == "tail"));
+    assert_eq!(buf, b"next\n");
+    assert_eq!(A::t(reader.readline_into(&mut buf)).await.unwrap(), 0);
+    assert!(reader.at_eof());
+}
+
 /// 16 MiB written without `drain()` and read whole by the server.
 pub async fn large_write_without_drain_does_not_deadlock<A: Adapter>() {
     // The server reads the whole request, then answers with its length.

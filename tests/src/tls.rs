@@ -891,7 +891,8 @@ pub async fn start_tls_keeps_a_client_hello_sent_with_the_last_line<A: Adapter>(
                 assert_eq!(&line[..], b"STARTTLS\n");
                 let buffered = r.buffered_len();
                 assert!(!w.is_tls());
-                w.start_tls(config, StartTlsOptions::default()).await?;
+                w.start_tls(&mut r, config, StartTlsOptions::default())
+                    .await?;
                 assert!(w.is_tls() && w.is_server_side());
                 let line = r.readline().await?;
                 w.write(b"secure: ")?;
@@ -974,10 +975,11 @@ pub async fn start_tls_both_sides<A: Adapter>() {
                 let line = r.readline().await?;
                 w.write(&line)?;
                 assert_eq!(
-                    w.start_tls(wrong, StartTlsOptions::default()).await,
+                    w.start_tls(&mut r, wrong, StartTlsOptions::default()).await,
                     Err(TlsError::WrongSide { server_side: true })
                 );
-                w.start_tls(config, StartTlsOptions::default()).await?;
+                w.start_tls(&mut r, config, StartTlsOptions::default())
+                    .await?;
                 let line = r.readline().await?;
                 w.write(&line)?;
                 w.close();
@@ -1001,22 +1003,31 @@ pub async fn start_tls_both_sides<A: Adapter>() {
     w.write(b"plain\n").unwrap();
     assert_eq!(&A::t(r.readline()).await.unwrap()[..], b"plain\n");
     assert!(!w.is_tls() && w.can_write_eof());
+    // Another connection's reader is refused, and changes nothing.
+    let (other, _peer) = std::os::unix::net::UnixStream::pair().unwrap();
+    let (mut other_r, _other_w) =
+        A::open_unix_connection_with_socket(other, OpenOptions::default()).unwrap();
     assert_eq!(
-        A::t(w.start_tls(pki.server(), StartTlsOptions::default())).await,
+        A::t(w.start_tls(&mut other_r, pki.client(), StartTlsOptions::default())).await,
+        Err(TlsError::ForeignReader)
+    );
+    assert!(!w.is_tls());
+    assert_eq!(
+        A::t(w.start_tls(&mut r, pki.server(), StartTlsOptions::default())).await,
         Err(TlsError::WrongSide { server_side: false })
     );
     let opts = StartTlsOptions::default()
         .server_hostname("localhost")
         .handshake_timeout(Duration::from_secs(10))
         .shutdown_timeout(Duration::from_secs(10));
-    A::t(w.start_tls(pki.client(), opts)).await.unwrap();
+    A::t(w.start_tls(&mut r, pki.client(), opts)).await.unwrap();
     assert!(w.is_tls() && !w.can_write_eof());
     assert_eq!(
         w.tls_info().unwrap().server_name.as_deref(),
         Some("localhost")
     );
     assert_eq!(
-        A::t(w.start_tls(pki.client(), StartTlsOptions::default())).await,
+        A::t(w.start_tls(&mut r, pki.client(), StartTlsOptions::default())).await,
         Err(TlsError::AlreadyTls)
     );
     w.write(b"secret\n").unwrap();

@@ -44,7 +44,19 @@ const IO_PER_TURN: usize = 16;
 pub(crate) type OnFinished = Box<dyn FnOnce() + Send>;
 
 pub(crate) struct State {
-    pub(crate) reader: Reader<StoredError>,
+    /// What the driver received and the reader has not taken yet.
+    inbox: Inbox,
+    /// The reader's buffer limit (the driver's pause rule needs it).
+    limit: usize,
+    /// How many bytes the reader's own buffer held when it last looked
+    /// (flow control counts them with the inbox).
+    reader_len: usize,
+    /// The driver must not read from the socket: the reader's buffer plus
+    /// the inbox is above `2 * limit` (asyncio's `pause_reading`).
+    read_paused: bool,
+    /// The error the connection was lost with, reported by `drain()` and
+    /// by every read.
+    read_error: Option<StoredError>,
     pub(crate) write: WriteState<StoredError>,
     sock: Option<Box<dyn Socket>>,
     read_eof: bool,
@@ -63,6 +75,63 @@ pub(crate) struct State {
     tls: Option<TlsState>,
     /// Tasks waiting for the TLS handshake.
     handshake_wakers: Vec<Waker>,
+}
+
+/// Received data and events on their way from the driver to the reader.
+///
+/// The reader keeps its [`Reader`] core to itself, so that reading a line
+/// that is already buffered takes no lock; the driver fills the inbox
+/// instead (straight from the socket, into its spare room), and the reader
+/// takes the inbox's bytes without a copy the next time it reads. EOF and
+/// the error come after the bytes received before them, as in asyncio.
+struct Inbox {
+    /// Bytes received: a `Reader` used as a plain receive buffer (its own
+    /// EOF, error and flow control are not used).
+    data: Reader<()>,
+    /// The transport reached EOF.
+    eof: bool,
+    /// The error the connection ended with.
+    error: Option<StoredError>,
+    /// The reader has taken `eof` / `error`.
+    eof_taken: bool,
+    error_taken: bool,
+}
+
+impl Inbox {
+    fn new() -> Self {
+        Inbox {
+            // Never used for flow control: any limit will do.
+            data: Reader::new(usize::MAX / 4).unwrap_or_default(),
+            eof: false,
+            error: None,
+            eof_taken: false,
+            error_taken: false,
+        }
+    }
+
+    /// Whether the reader has something to take.
+    fn has_news(&self) -> bool {
+        !self.data.is_empty()
+            || (self.eof && !self.eof_taken)
+            || (self.error.is_some() && !self.error_taken)
+    }
+
+    /// Moves everything into the reader's core: the bytes (without a copy),
+    /// then EOF, then the error.
+    fn deliver_to(&mut self, core: &mut Reader<StoredError>) {
+        if !self.data.is_empty() {
+            // Cannot fail: nothing is received after EOF.
+            let _ = core.feed_bytes(self.data.take_buffered().freeze());
+        }
+        if self.eof && !self.eof_taken {
+            self.eof_taken = true;
+            core.feed_eof();
+        }
+        if let (Some(e), false) = (&self.error, self.error_taken) {
+            self.error_taken = true;
+            core.set_error(e.clone());
+        }
+    }
 }
 
 /// The TLS layer of a connection, driven by the connection's driver.
@@ -130,6 +199,10 @@ pub(crate) struct Shared {
     /// whenever the lock is released ([`StateGuard`]), so the common
     /// drain takes no lock.
     drain_ready: AtomicBool,
+    /// Whether the inbox has something for the reader
+    /// ([`Inbox::has_news`]), refreshed the same way: the reader looks at
+    /// it before each read and takes the lock only when it is set.
+    news: AtomicBool,
     peername: Option<Address>,
     sockname: Option<Address>,
     is_tcp: bool,
@@ -168,6 +241,12 @@ fn register(list: &mut Vec<Waker>, cx: &Context<'_>) {
     }
 }
 
+fn wake(w: Option<Waker>) {
+    if let Some(w) = w {
+        w.wake();
+    }
+}
+
 fn set_waker(slot: &mut Option<Waker>, cx: &Context<'_>) {
     match slot {
         Some(w) if w.will_wake(cx.waker()) => {}
@@ -193,8 +272,11 @@ impl State {
         }
         let stored = error.map(Arc::new);
         match &stored {
-            Some(e) => self.reader.set_error(e.clone()),
-            None => self.reader.feed_eof(),
+            Some(e) => {
+                self.inbox.error = Some(e.clone());
+                self.read_error = Some(e.clone());
+            }
+            None => self.inbox.eof = true,
         }
         self.write.connection_lost(stored);
         wake.add(self.read_waker.take());
@@ -206,16 +288,40 @@ impl State {
 impl State {
     /// What `drain()` decides without waiting: `Ok` at once.
     fn drain_ready(&self) -> bool {
-        self.reader.error().is_none() && self.write.drain_start() == DrainStart::Ready
+        self.read_error.is_none() && self.write.drain_start() == DrainStart::Ready
+    }
+
+    /// After bytes went into the inbox: asyncio pauses the transport once
+    /// more than twice the limit is buffered.
+    fn received(&mut self, wake: &mut ToWake) {
+        if self.inbox.data.len().saturating_add(self.reader_len) > self.limit.saturating_mul(2) {
+            self.read_paused = true;
+        }
+        wake.add(self.read_waker.take());
+    }
+
+    /// The reader took the inbox or consumed data: flow control follows
+    /// its core's decision. Returns the driver's waker when reading
+    /// resumes.
+    fn reader_synced(&mut self, core: &Reader<StoredError>) -> Option<Waker> {
+        self.reader_len = core.len();
+        let paused = core.reading_paused();
+        let resumed = self.read_paused && !paused;
+        self.read_paused = paused;
+        if resumed {
+            self.driver_waker.take()
+        } else {
+            None
+        }
     }
 }
 
-/// The locked state. Releasing it refreshes [`Shared::drain_ready`] (while
-/// still holding the lock, so the flag always describes the state as the
-/// last critical section left it).
+/// The locked state. Releasing it refreshes [`Shared::drain_ready`] and
+/// [`Shared::news`] (while still holding the lock, so the flags always
+/// describe the state as the last critical section left it).
 pub(crate) struct StateGuard<'a> {
     guard: MutexGuard<'a, State>,
-    drain_ready: &'a AtomicBool,
+    shared: &'a Shared,
 }
 
 impl Deref for StateGuard<'_> {
@@ -233,8 +339,12 @@ impl DerefMut for StateGuard<'_> {
 
 impl Drop for StateGuard<'_> {
     fn drop(&mut self) {
-        self.drain_ready
+        self.shared
+            .drain_ready
             .store(self.guard.drain_ready(), Ordering::Release);
+        self.shared
+            .news
+            .store(self.guard.inbox.has_news(), Ordering::Release);
     }
 }
 
@@ -244,7 +354,7 @@ impl Shared {
         // updated in a way that matters more than losing the connection.
         StateGuard {
             guard: self.state.lock().unwrap_or_else(|p| p.into_inner()),
-            drain_ready: &self.drain_ready,
+            shared: self,
         }
     }
 
@@ -291,7 +401,7 @@ impl Shared {
         let mut budget = IO_PER_TURN;
 
         // Receive, while the reader wants data.
-        while !st.write.is_closing() && !st.read_eof && !st.reader.reading_paused() {
+        while !st.write.is_closing() && !st.read_eof && !st.read_paused {
             let Some(sock) = st.sock.as_deref() else {
                 break;
             };
@@ -305,19 +415,19 @@ impl Shared {
             } else {
                 FIRST_READ_SIZE
             };
-            let buf = st.reader.spare_capacity(room);
+            let buf = st.inbox.data.spare_capacity(room);
             match crate::runtime::poll_io(cx, |cx| sock.poll_read_ready(cx), || sock.try_read(buf))
             {
                 Poll::Ready(Ok(0)) => {
                     st.read_eof = true;
-                    st.reader.feed_eof();
+                    st.inbox.eof = true;
                     wake.add(st.read_waker.take());
                 }
                 Poll::Ready(Ok(n)) => {
                     st.recv_started = true;
                     // Cannot fail: n fits the room and EOF was not fed.
-                    let _ = st.reader.commit(n);
-                    wake.add(st.read_waker.take());
+                    let _ = st.inbox.data.commit(n);
+                    st.received(&mut wake);
                 }
                 Poll::Ready(Err(e)) => {
                     tracing::debug!("receive failed: {e}");
@@ -459,21 +569,21 @@ impl State {
             let Some(tls) = self.tls.as_mut() else {
                 return Ok(Delivered::More);
             };
-            if !closing && !all && self.reader.reading_paused() {
+            if !closing && !all && self.read_paused {
                 return Ok(Delivered::More);
             }
-            let buf: &mut [u8] = if closing || self.reader.eof_received() {
+            let buf: &mut [u8] = if closing || self.inbox.eof {
                 &mut scratch
             } else {
-                self.reader.spare_capacity(READ_SIZE)
+                self.inbox.data.spare_capacity(READ_SIZE)
             };
             match io::Read::read(&mut tls.conn.reader(), buf) {
                 Ok(0) => return Ok(Delivered::CloseNotify),
                 Ok(n) => {
-                    if !closing && !self.reader.eof_received() {
+                    if !closing && !self.inbox.eof {
                         // Cannot fail: n fits the room and EOF was not fed.
-                        let _ = self.reader.commit(n);
-                        wake.add(self.read_waker.take());
+                        let _ = self.inbox.data.commit(n);
+                        self.received(wake);
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Delivered::More),
@@ -491,7 +601,7 @@ impl State {
         if let Some(tls) = self.tls.as_mut() {
             tls.peer_closed = true;
         }
-        self.reader.feed_eof();
+        self.inbox.eof = true;
         wake.add(self.read_waker.take());
         if clean {
             // Flush what is buffered, answer with our close_notify.
@@ -561,9 +671,7 @@ impl State {
         !self.read_eof
             && !self.write.is_lost()
             && tls.conn.wants_read()
-            && (tls.conn.is_handshaking()
-                || self.write.is_closing()
-                || !self.reader.reading_paused())
+            && (tls.conn.is_handshaking() || self.write.is_closing() || !self.read_paused)
     }
 
     /// Receives ciphertext and delivers plaintext. Returns whether it
@@ -591,7 +699,7 @@ impl State {
                     break;
                 }
             }
-            let paused = self.reader.reading_paused();
+            let paused = self.read_paused;
             let closing = self.write.is_closing();
             let (Some(tls), Some(sock)) = (self.tls.as_mut(), self.sock.as_deref()) else {
                 break;
@@ -799,9 +907,13 @@ pub(crate) fn new_connection(
     }
     let sockname = Address::local_of(&fd);
     let peername = peername.or_else(|| Address::peer_of(&fd));
-    let reader = Reader::new(limit).unwrap_or_default();
+    let core = Reader::new(limit).unwrap_or_default();
     let mut state = State {
-        reader,
+        inbox: Inbox::new(),
+        limit: core.limit(),
+        reader_len: 0,
+        read_paused: false,
+        read_error: None,
         write: WriteState::new(),
         sock: Some(sock),
         read_eof: false,
@@ -820,6 +932,7 @@ pub(crate) fn new_connection(
     }
     let shared = Arc::new(Shared {
         drain_ready: AtomicBool::new(state.drain_ready()),
+        news: AtomicBool::new(false),
         state: Mutex::new(state),
         peername,
         sockname,
@@ -835,6 +948,7 @@ pub(crate) fn new_connection(
     (
         StreamReader {
             shared: shared.clone(),
+            core,
         },
         StreamWriter {
             shared: shared.clone(),
@@ -858,43 +972,66 @@ pub(crate) fn new_connection(
 /// connection ended with (a reset, say).
 pub struct StreamReader {
     shared: Arc<Shared>,
+    /// The reader's own core: bytes already taken from the inbox. Kept out
+    /// of the shared state so that reading what is buffered takes no lock.
+    core: Reader<StoredError>,
 }
 
 impl fmt::Debug for StreamReader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let st = self.shared.lock();
         f.debug_struct("StreamReader")
-            .field("buffered", &st.reader.len())
-            .field("limit", &st.reader.limit())
-            .field("eof", &st.reader.eof_received())
-            .field("exception", &st.reader.error())
+            .field("buffered", &self.buffered_len())
+            .field("limit", &self.core.limit())
+            .field("eof", &self.core.eof_received())
+            .field("exception", &self.exception())
             .finish()
     }
 }
 
+/// Takes what the driver left in the inbox, under the lock.
+fn take_news(core: &mut Reader<StoredError>, st: &mut State) -> Option<Waker> {
+    st.inbox.deliver_to(core);
+    st.reader_synced(core)
+}
+
 impl StreamReader {
+    /// Runs `op` on the core: without a lock while the inbox is empty and
+    /// the op completes; with it to take new data, to wait, or to resume a
+    /// paused driver.
     fn poll_op<T>(
         &mut self,
         cx: &mut Context<'_>,
-        op: impl FnOnce(&mut Reader<StoredError>) -> Poll<T>,
+        mut op: impl FnMut(&mut Reader<StoredError>) -> Poll<T>,
     ) -> Poll<T> {
-        let mut wake = None;
-        let r = {
-            let mut st = self.shared.lock();
-            let was_paused = st.reader.reading_paused();
-            let r = op(&mut st.reader);
-            if was_paused && !st.reader.reading_paused() {
-                wake = st.driver_waker.take();
+        self.sync();
+        let Self { shared, core } = self;
+        loop {
+            let was_paused = core.reading_paused();
+            let r = op(core);
+            if r.is_ready() {
+                if was_paused && !core.reading_paused() {
+                    let w = shared.lock().reader_synced(core);
+                    wake(w);
+                }
+                return r;
             }
-            if r.is_pending() {
+            // Pending: look again under the lock, so that data arriving
+            // now is either seen here or wakes us.
+            let mut st = shared.lock();
+            let again = st.inbox.has_news();
+            let w = if again {
+                take_news(core, &mut st)
+            } else {
                 set_waker(&mut st.read_waker, cx);
+                // The core resumed before waiting (asyncio's rule).
+                st.reader_synced(core)
+            };
+            drop(st);
+            wake(w);
+            if !again {
+                return Poll::Pending;
             }
-            r
-        };
-        if let Some(w) = wake {
-            w.wake();
         }
-        r
     }
 
     /// Up to `n` bytes, once any are available; an empty `Bytes` at EOF.
@@ -937,31 +1074,96 @@ impl StreamReader {
         poll_fn(|cx| self.poll_op(cx, |r| r.readuntil(seps))).await
     }
 
+    /// [`readline`](Self::readline) into a buffer of yours: appends the
+    /// line to `buf` and returns its length (0 at EOF), with the same
+    /// errors. No allocation and no reference counting per line, like
+    /// tokio's `read_until` into a reused `Vec`: the fastest way to read
+    /// lines. Cancel-safe: `buf` is only touched when a line is complete.
+    ///
+    /// ```no_run
+    /// # async fn f(mut reader: streams_common::StreamReader) -> Result<(), streams_common::ReadError> {
+    /// let mut line = Vec::new();
+    /// while reader.readline_into(&mut line).await? > 0 {
+    ///     print!("{}", String::from_utf8_lossy(&line));
+    ///     line.clear();
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn readline_into(&mut self, buf: &mut Vec<u8>) -> Result<usize, ReadError> {
+        poll_fn(|cx| {
+            self.poll_op(cx, |r| {
+                r.readline_borrowed().map_ok(|line| {
+                    buf.extend_from_slice(line);
+                    line.len()
+                })
+            })
+        })
+        .await
+    }
+
+    /// [`readuntil`](Self::readuntil) into a buffer of yours: appends the
+    /// chunk to `buf` and returns its length, with the same errors (the
+    /// data an [`Incomplete`](ReadError::Incomplete) error carries is not
+    /// appended).
+    pub async fn readuntil_into<'s>(
+        &mut self,
+        separators: impl Into<Separators<'s>>,
+        buf: &mut Vec<u8>,
+    ) -> Result<usize, ReadError> {
+        let seps = separators.into();
+        poll_fn(|cx| {
+            self.poll_op(cx, |r| {
+                r.readuntil_borrowed(seps).map_ok(|chunk| {
+                    buf.extend_from_slice(chunk);
+                    chunk.len()
+                })
+            })
+        })
+        .await
+    }
+
     /// Whether EOF was received and everything was read.
-    pub fn at_eof(&self) -> bool {
-        self.shared.lock().reader.at_eof()
+    pub fn at_eof(&mut self) -> bool {
+        self.sync();
+        self.core.at_eof()
     }
 
     /// The error the connection ended with, if any (asyncio's
     /// `exception()`).
     pub fn exception(&self) -> Option<StoredError> {
-        self.shared.lock().reader.error().cloned()
+        match self.core.error() {
+            Some(e) => Some(e.clone()),
+            None => self.shared.lock().inbox.error.clone(),
+        }
     }
 
     /// The buffer limit.
     pub fn limit(&self) -> usize {
-        self.shared.lock().reader.limit()
+        self.core.limit()
     }
 
     /// How many received bytes wait in the buffer.
     pub fn buffered_len(&self) -> usize {
-        self.shared.lock().reader.len()
+        self.core.len() + self.shared.lock().inbox.data.len()
     }
 
     /// Removes and returns every buffered byte, for handing the stream over
     /// to another protocol.
     pub fn take_buffered(&mut self) -> bytes::BytesMut {
-        self.shared.lock().reader.take_buffered()
+        self.sync();
+        let out = self.core.take_buffered();
+        let w = self.shared.lock().reader_synced(&self.core);
+        wake(w);
+        out
+    }
+
+    /// Takes whatever the driver received since the last read.
+    #[inline]
+    fn sync(&mut self) {
+        if self.shared.news.load(Ordering::Acquire) {
+            let w = take_news(&mut self.core, &mut self.shared.lock());
+            wake(w);
+        }
     }
 
     /// The lines of the stream as a [`Stream`] (asyncio's `async for line
@@ -1114,7 +1316,7 @@ impl StreamWriter {
         }
         let start = {
             let st = self.shared.lock();
-            if let Some(e) = st.reader.error() {
+            if let Some(e) = &st.read_error {
                 return Err(clone_io_error(e));
             }
             st.write.drain_start()
@@ -1317,10 +1519,13 @@ impl StreamWriter {
     /// [`TlsConfig::Server`], one made by `open_connection` a
     /// [`TlsConfig::Client`].
     ///
-    /// Unlike asyncio (gh-142352), no byte is lost: whatever the reader had
+    /// It takes the connection's `reader` by `&mut`: no read can run during
+    /// the upgrade (a compile-time rule where asyncio leaves a race), and
+    /// unlike asyncio (gh-142352) no byte is lost: whatever the reader had
     /// already received and not consumed when the upgrade starts (a
     /// ClientHello that arrived with the last plaintext line, say) is
-    /// handed to TLS as the first ciphertext.
+    /// handed to TLS as the first ciphertext. A reader of another
+    /// connection is refused ([`TlsError::ForeignReader`]).
     ///
     /// On failure (a certificate that does not verify, the handshake
     /// timeout) the connection is closed, as asyncio does.
@@ -1335,19 +1540,23 @@ impl StreamWriter {
     /// let line = reader.readline().await?;
     /// if line.as_ref() == b"STARTTLS\n" {
     ///     writer.write(b"OK\n")?;
-    ///     writer.start_tls(config, StartTlsOptions::default()).await?;
+    ///     writer.start_tls(&mut reader, config, StartTlsOptions::default()).await?;
     ///     // reader and writer now speak TLS
     /// }
     /// # Ok(()) }
     /// ```
     pub async fn start_tls(
         &self,
+        reader: &mut StreamReader,
         config: impl Into<TlsConfig>,
         options: StartTlsOptions,
     ) -> Result<(), TlsError> {
         let config = config.into();
         crate::tls::check_timeouts(options.handshake_timeout, options.shutdown_timeout)
             .map_err(TlsError::InvalidArgument)?;
+        if !Arc::ptr_eq(&reader.shared, &self.shared) {
+            return Err(TlsError::ForeignReader);
+        }
         let server_side = self.shared.server_side;
         let setup = match (&config, server_side) {
             (TlsConfig::Server(c), true) => {
@@ -1394,7 +1603,12 @@ impl StreamWriter {
             };
             // The reader's unconsumed bytes are the peer's first
             // ciphertext.
-            let pre = st.reader.take_buffered();
+            let core = &mut reader.core;
+            st.inbox.deliver_to(core);
+            let pre = core.take_buffered();
+            // The driver is woken below.
+            st.reader_len = core.len();
+            st.read_paused = core.reading_paused();
             st.install_tls(setup, &*self.shared.rt, pre);
             Poll::Ready(Ok(st.driver_waker.take()))
         })

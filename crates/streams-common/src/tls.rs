@@ -118,6 +118,8 @@ pub enum TlsError {
     },
     /// `start_tls` on a connection that already uses TLS.
     AlreadyTls,
+    /// `start_tls` given the reader of another connection.
+    ForeignReader,
     /// `start_tls` on a connection that is closing or closed.
     Closed,
     /// An empty `server_hostname` (no SNI, no name check) with a
@@ -147,6 +149,7 @@ impl TlsError {
             | TlsError::NoNameCheckUnavailable
             | TlsError::Config(_)
             | TlsError::ServerHostnameRequired
+            | TlsError::ForeignReader
             | TlsError::InvalidArgument(_) => io::ErrorKind::InvalidInput,
             TlsError::AlreadyTls | TlsError::Closed => io::ErrorKind::Other,
         }
@@ -215,6 +218,9 @@ impl fmt::Display for TlsError {
                 f.write_str("start_tls on a client-side connection needs a client configuration")
             }
             TlsError::AlreadyTls => f.write_str("the connection already uses TLS"),
+            TlsError::ForeignReader => {
+                f.write_str("start_tls() was given the reader of another connection")
+            }
             TlsError::Closed => f.write_str("the connection is closing"),
             TlsError::NoNameCheckUnavailable => f.write_str(
                 "an empty server_hostname disables the name check, which needs a TlsClient \

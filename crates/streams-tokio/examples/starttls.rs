@@ -38,7 +38,7 @@ async fn main() -> Result<(), BoxError> {
                     return Ok(());
                 }
                 writer
-                    .start_tls(server_config, StartTlsOptions::default())
+                    .start_tls(&mut reader, server_config, StartTlsOptions::default())
                     .await?;
                 let line = reader.readline().await?;
                 println!("server: over TLS: {:?}", String::from_utf8_lossy(&line));
@@ -66,6 +66,7 @@ async fn main() -> Result<(), BoxError> {
     let client = TlsClient::with_roots(roots)?;
     writer
         .start_tls(
+            &mut reader,
             client,
             StartTlsOptions::default().server_hostname("localhost"),
         )
