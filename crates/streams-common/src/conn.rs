@@ -2,10 +2,16 @@
 //! [`StreamWriter`] and its driver task (asyncio's transport and protocol).
 //!
 //! The driver task owns the socket's I/O, as asyncio's transport does: it
-//! reads into the reader core while the core does not say "paused", and
+//! receives into the connection's inbox while flow control allows, and
 //! sends whatever the application buffered, all of it in one system call,
 //! whenever there is some. The application never waits for the socket
 //! except through `drain()` (flow control) and the reads.
+//!
+//! The [`StreamReader`] owns its reader core and takes the inbox's bytes
+//! into it when a flag says there are some, so reading data that already
+//! arrived (most lines, on a busy connection) takes no lock. Everything
+//! else (the write buffer, the socket, the wakers, TLS) is behind one
+//! mutex.
 
 use crate::addr::Address;
 use crate::error::{clone_io_error, connection_lost, ReadError, StoredError};
