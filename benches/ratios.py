@@ -31,6 +31,8 @@ READERS = [
     ("core_borrowed_spare", "reader-core borrowed, `spare_capacity`+`commit`"),
     ("core_owned_feed", "reader-core owned `Bytes`, `feed`"),
     ("core_owned_spare", "reader-core owned `Bytes`, `spare_capacity`+`commit`"),
+    ("core_borrowed_bytes", "reader-core borrowed, `feed_bytes` (no copy)"),
+    ("core_owned_bytes", "reader-core owned `Bytes`, `feed_bytes` (no copy)"),
     ("tokio_read_until", "tokio `BufReader::read_until` into a reused `Vec`"),
     ("lines_codec", "tokio-util `FramedRead<_, LinesCodec>`"),
 ]

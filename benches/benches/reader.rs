@@ -11,6 +11,9 @@
 //!
 //! * `lines_16B`, `lines_80B`, `lines_1KiB`, `lines_80B_CRLF`: every reader
 //!   on one profile, `memchr` being the upper bound the ratios refer to;
+//!   reader-core's input is `feed` (a copy per chunk), `spare` (a read into
+//!   its spare room) or `bytes` (`feed_bytes` of shared slices of one
+//!   `Bytes`: no copy);
 //! * `tuple_80B`: `readuntil([b"\r\n", b"\n", b";"])` on the 80-byte profile;
 //! * `byte_at_a_time`: one line at the limit fed one byte at a time, at two
 //!   sizes (equal throughput at both means O(n)).
@@ -26,7 +29,7 @@ use benches::{
     TOTAL,
 };
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
-use reader_core::Separators;
+use reader_core::{Bytes, Separators};
 
 fn total() -> usize {
     std::env::var("BENCH_MIB")
@@ -44,7 +47,8 @@ fn configure(group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>, b
 
 fn profiles(c: &mut Criterion) {
     for p in PROFILES {
-        let data = p.data(total());
+        // Built once: `Input::Owned` feeds slices of it, the others read it.
+        let data = Bytes::from(p.data(total()));
         let term = p.terminator();
         let last = *term.last().unwrap();
         let seps = Separators::One(term);
@@ -60,7 +64,11 @@ fn profiles(c: &mut Criterion) {
         g.bench_function("lines_codec", |b| {
             b.iter(|| lines_codec(black_box(&data), CHUNK, term.len()))
         });
-        for (input, name) in [(Input::Feed, "feed"), (Input::Spare, "spare")] {
+        for (input, name) in [
+            (Input::Feed, "feed"),
+            (Input::Spare, "spare"),
+            (Input::Owned, "bytes"),
+        ] {
             // `readline` on `\n` profiles, `readuntil(b"\r\n")` on CRLF.
             g.bench_function(format!("core_owned_{name}"), |b| {
                 b.iter(|| {
@@ -86,7 +94,7 @@ fn profiles(c: &mut Criterion) {
 }
 
 fn tuple_of_separators(c: &mut Criterion) {
-    let data = PROFILES[1].data(total());
+    let data = Bytes::from(PROFILES[1].data(total()));
     let list: &[&[u8]] = &[b"\r\n", b"\n", b";"];
     let seps = Separators::Any(list);
     let mut g = c.benchmark_group("tuple_80B");
@@ -99,6 +107,9 @@ fn tuple_of_separators(c: &mut Criterion) {
     });
     g.bench_function("core_borrowed_feed", |b| {
         b.iter(|| reader_core(black_box(&data), CHUNK, Input::Feed, BorrowedUntil(seps)))
+    });
+    g.bench_function("core_borrowed_bytes", |b| {
+        b.iter(|| reader_core(black_box(&data), CHUNK, Input::Owned, BorrowedUntil(seps)))
     });
     g.finish();
 }

@@ -16,7 +16,7 @@ use benches::{
     lines_codec, memchr_copied, memchr_scan, reader_core, tokio_read_until, BorrowedLine,
     BorrowedUntil, Input, OwnedLine, OwnedUntil, Tally, CHUNK, PROFILES,
 };
-use reader_core::Separators;
+use reader_core::{Bytes, Separators};
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -32,12 +32,14 @@ fn main() {
     let list: &[&[u8]] = &[b"\r\n", b"\n", b";"];
     let tuple = Separators::Any(list);
     for p in PROFILES {
-        let data = p.data(mib << 20);
+        // One `Bytes` for every reader: `Input::Owned` slices it, the
+        // others read it as a slice.
+        let data = Bytes::from(p.data(mib << 20));
         let term = p.terminator();
         let last = *term.last().unwrap();
         let seps = Separators::One(term);
         type Run<'a> = Box<dyn Fn() -> Tally + 'a>;
-        let d = &data[..];
+        let d = &data;
         let mut runs: Vec<(&str, Run)> = vec![
             ("memchr", Box::new(move || memchr_scan(d, last))),
             (
@@ -56,6 +58,7 @@ fn main() {
         for (input, owned, borrowed) in [
             (Input::Feed, "core_owned_feed", "core_borrowed_feed"),
             (Input::Spare, "core_owned_spare", "core_borrowed_spare"),
+            (Input::Owned, "core_owned_bytes", "core_borrowed_bytes"),
         ] {
             if p.crlf {
                 runs.push((
@@ -85,6 +88,10 @@ fn main() {
             runs.push((
                 "tuple_borrowed_feed",
                 Box::new(move || reader_core(d, CHUNK, Input::Feed, BorrowedUntil(tuple))),
+            ));
+            runs.push((
+                "tuple_borrowed_bytes",
+                Box::new(move || reader_core(d, CHUNK, Input::Owned, BorrowedUntil(tuple))),
             ));
         }
         runs.retain(|(name, _)| {

@@ -2,7 +2,8 @@
 
 use crate::buffer::RecvBuffer;
 use crate::error::{InvalidArgument, ReadError};
-use crate::separators::{find, SearchMemo, Separators};
+use crate::separators::{find, Found, SearchMemo, Separators};
+use alloc::borrow::Cow;
 use bytes::{Bytes, BytesMut};
 use core::task::{ready, Poll};
 
@@ -106,9 +107,24 @@ impl<E> Reader<E> {
         self.limit
     }
 
-    /// The buffered, not yet consumed bytes.
-    pub fn buffered(&self) -> &[u8] {
-        self.buf.data()
+    /// The buffered, not yet consumed bytes, in one slice.
+    ///
+    /// Borrowed from the buffer whenever its bytes are in one piece, which
+    /// they always are unless [`feed_bytes`](Self::feed_bytes) queued
+    /// chunks that no read has reached yet; then this is a copy (inspecting
+    /// must not undo the zero-copy queue, nor need `&mut self`).
+    ///
+    /// ```
+    /// use reader_core::{Bytes, Reader};
+    ///
+    /// let mut r: Reader<()> = Reader::default();
+    /// r.feed(b"head ").unwrap();
+    /// r.feed_bytes(Bytes::from(vec![b'x'; 4096])).unwrap();
+    /// assert_eq!(r.buffered().len(), 5 + 4096);
+    /// assert!(r.buffered().starts_with(b"head x"));
+    /// ```
+    pub fn buffered(&self) -> Cow<'_, [u8]> {
+        self.buf.contiguous()
     }
 
     /// How many bytes are buffered.
@@ -162,9 +178,15 @@ impl<E> Reader<E> {
         Ok(())
     }
 
-    /// Appends owned bytes, taking their memory without a copy when nothing
-    /// is buffered and `data` is its only handle (a `Vec<u8>` converted with
-    /// `Bytes::from`, say).
+    /// Appends owned bytes without copying them: `data` is queued behind the
+    /// buffered bytes (or, when nothing is buffered and `data` is the only
+    /// handle to its memory, becomes the buffer), shared memory included,
+    /// such as slices of one larger `Bytes`. Inputs under 512 bytes are
+    /// copied instead, which keeps many tiny feeds cheap.
+    ///
+    /// Lines inside a chunk are then searched, lent and split off in place;
+    /// only a line straddling two chunks is copied, once. The results and
+    /// flow-control decisions are exactly those of [`feed`](Self::feed).
     pub fn feed_bytes(&mut self, data: Bytes) -> Result<(), ReadError<E>> {
         self.check_feed()?;
         if !data.is_empty() {
@@ -187,7 +209,7 @@ impl<E> Reader<E> {
     /// let mut r: Reader<std::io::ErrorKind> = Reader::default();
     /// let n = socket.read(r.spare_capacity(4096)).unwrap();
     /// r.commit(n).unwrap();
-    /// assert_eq!(r.buffered(), b"ping\n");
+    /// assert_eq!(&*r.buffered(), b"ping\n");
     /// ```
     pub fn spare_capacity(&mut self, min: usize) -> &mut [u8] {
         self.buf.spare_mut(min)
@@ -266,7 +288,7 @@ impl<E: Clone> Reader<E> {
     pub fn read_to_eof(&mut self) -> Poll<Result<Bytes, ReadError<E>>> {
         self.begin()?;
         if self.eof {
-            let out = self.buf.take_all().freeze();
+            let out = self.buf.take_all_frozen();
             self.consumed();
             return Poll::Ready(Ok(out));
         }
@@ -367,11 +389,26 @@ impl<E: Clone> Reader<E> {
     #[inline]
     pub fn readline_borrowed(&mut self) -> Poll<Result<&[u8], ReadError<E>>> {
         self.begin()?;
+        if let Some(n) = self.line_in_front(Separators::One(b"\n")) {
+            return Poll::Ready(Ok(self.borrow_chunk(n)));
+        }
+        self.readline_borrowed_rest()
+    }
+
+    /// [`readline_borrowed`](Self::readline_borrowed) beyond its fast path
+    /// (kept out of line so that the fast path stays small).
+    #[inline(never)]
+    fn readline_borrowed_rest(&mut self) -> Poll<Result<&[u8], ReadError<E>>> {
         match ready!(self.line())? {
             Until::Chunk(n) => Poll::Ready(Ok(self.borrow_chunk(n))),
             // Like `take_at_eof`: the rest of the buffer, no resume rule.
+            // (It is all in the front: `Eof` comes only once no segment
+            // is left behind it.)
             Until::Eof => {
                 self.memo.reset();
+                if self.buf.next_segment().is_some() {
+                    self.buf.make_contiguous();
+                }
                 let n = self.buf.len();
                 Poll::Ready(Ok(self.buf.consume_borrowed(n)))
             }
@@ -388,6 +425,19 @@ impl<E: Clone> Reader<E> {
         let seps = separators.into();
         seps.validate()?;
         self.begin()?;
+        if let Some(n) = self.line_in_front(seps) {
+            return Poll::Ready(Ok(self.borrow_chunk(n)));
+        }
+        self.readuntil_borrowed_rest(seps)
+    }
+
+    /// [`readuntil_borrowed`](Self::readuntil_borrowed) beyond its fast
+    /// path.
+    #[inline(never)]
+    fn readuntil_borrowed_rest(
+        &mut self,
+        seps: Separators<'_>,
+    ) -> Poll<Result<&[u8], ReadError<E>>> {
         match ready!(self.until(seps))? {
             Until::Chunk(n) => Poll::Ready(Ok(self.borrow_chunk(n))),
             Until::Eof => Poll::Ready(Err(ReadError::Incomplete {
@@ -442,10 +492,13 @@ impl<E> Reader<E> {
         }
     }
 
-    /// asyncio resumes a paused transport before waiting for data.
+    /// asyncio resumes a paused transport before waiting for data. No
+    /// borrowed line is alive here, so the chunk kept for the last one is
+    /// released (an idle reader holds no spent chunk).
     #[inline]
     fn wait<T>(&mut self) -> Poll<T> {
         self.paused = false;
+        self.buf.release_spent();
         Poll::Pending
     }
 
@@ -453,7 +506,7 @@ impl<E> Reader<E> {
     /// into the `IncompleteReadError` and does not run its resume rule).
     fn take_at_eof(&mut self) -> Bytes {
         self.memo.reset();
-        self.buf.take_all().freeze()
+        self.buf.take_all_frozen()
     }
 
     #[inline]
@@ -463,33 +516,100 @@ impl<E> Reader<E> {
         out
     }
 
+    /// Lends the first `n` bytes, which [`until`](Self::until) found in the
+    /// buffer's front.
     #[inline]
     fn borrow_chunk(&mut self, n: usize) -> &[u8] {
-        // Consume first: the resume rule looks at what is left.
-        self.buf.consume(n);
-        self.consumed();
-        self.buf.consumed_tail(n)
+        // The resume rule looks at what is left: decided before consuming,
+        // since the buffer is lent out afterwards.
+        self.memo.reset();
+        if self.paused && self.flow_len().saturating_sub(n) <= self.limit {
+            self.paused = false;
+        }
+        self.buf.consume_borrowed(n)
     }
 
     /// asyncio's `readuntil` loop body, without consuming anything.
+    ///
+    /// asyncio searches its whole buffer; this searches the buffer's
+    /// contiguous front (all of it, unless `feed_bytes` queued chunks),
+    /// which gives the same answer whenever a separator lies inside it: the
+    /// earliest-ending match in a prefix is the earliest-ending match.
+    /// [`beyond_front`](Self::beyond_front) handles the rest.
     #[inline(always)]
     fn until(&mut self, seps: Separators<'_>) -> Poll<Result<Until, ReadError<E>>> {
         let from = self.memo.start(seps);
-        if let Some(found) = find(self.buf.data(), from, seps) {
-            if found.start > self.limit {
-                return Poll::Ready(Err(ReadError::LimitOverrun {
-                    consumed: found.start,
-                    separator_found: true,
-                }));
-            }
-            return Poll::Ready(Ok(Until::Chunk(found.end)));
+        if let Some(found) = find(self.buf.front(), from, seps) {
+            return self.found(found);
         }
-        self.no_separator(seps)
+        self.beyond_front(seps)
     }
 
-    /// The rest of [`until`](Self::until), once per feed rather than once
-    /// per line: no separator in the buffer.
+    /// The common case of [`until`](Self::until), for the borrowing reads:
+    /// a separator in the front, within the limit; the length of the chunk
+    /// it ends. On `None`, `until` decides, searching the front again from
+    /// the same offset: an empty front, or a chunk's last partial line, so
+    /// a few bytes once per chunk.
+    #[inline(always)]
+    fn line_in_front(&self, seps: Separators<'_>) -> Option<usize> {
+        let found = find(self.buf.front(), self.memo.start(seps), seps)?;
+        (found.start <= self.limit).then_some(found.end)
+    }
+
+    /// asyncio's verdict on the earliest-ending separator of the buffer.
+    #[inline(always)]
+    fn found(&self, found: Found) -> Poll<Result<Until, ReadError<E>>> {
+        if found.start > self.limit {
+            return Poll::Ready(Err(ReadError::LimitOverrun {
+                consumed: found.start,
+                separator_found: true,
+            }));
+        }
+        Poll::Ready(Ok(Until::Chunk(found.end)))
+    }
+
+    /// No separator in the front: while segments remain behind it, grow
+    /// the front and search again; then asyncio's not-found rule, on the
+    /// whole buffer. Runs once per chunk rather than once per line.
+    ///
+    /// Each pass copies the next segment up to the end of the first
+    /// separator wholly inside it (all of it when there is none): a
+    /// separator straddling the boundary ends before that point or loses to
+    /// the one ending there (earliest end wins, the shorter on a tie), so
+    /// the grown front holds the buffer's answer, and a line straddling two
+    /// chunks is copied once. Passes stop only at a separator or when no
+    /// segment is left, which keeps asyncio's limit errors exact: they are
+    /// computed over the whole buffer (`consumed` is its length when no
+    /// separator is found). A front that would outgrow `limit + longest`
+    /// can only end in such an error, so it takes every segment in one
+    /// exactly sized copy instead of pass by pass (cold).
     #[inline(never)]
+    fn beyond_front(&mut self, seps: Separators<'_>) -> Poll<Result<Until, ReadError<E>>> {
+        let longest = seps.longest();
+        loop {
+            let Some(next) = self.buf.next_segment() else {
+                return self.no_separator(seps);
+            };
+            let front_len = self.buf.front().len();
+            // No separator starts before this offset, whatever follows.
+            // Remembered at every pass, so that many small segments cost
+            // O(n), not O(n²).
+            self.memo
+                .remember(seps, (front_len + 1).saturating_sub(longest));
+            let k = find(next, 0, seps).map_or(next.len(), |f| f.end);
+            if front_len.saturating_add(k) > self.limit.saturating_add(longest) {
+                self.buf.make_contiguous();
+            } else {
+                self.buf.pull(k);
+            }
+            if let Some(found) = find(self.buf.front(), self.memo.start(seps), seps) {
+                return self.found(found);
+            }
+        }
+    }
+
+    /// The rest of [`until`](Self::until): no separator in the buffer, which
+    /// is all in the front.
     fn no_separator(&mut self, seps: Separators<'_>) -> Poll<Result<Until, ReadError<E>>> {
         // No separator can start before this offset any more, even after
         // more data: asyncio's next search offset, and its limit check.

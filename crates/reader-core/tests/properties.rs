@@ -7,7 +7,11 @@
 //!     `Incomplete` carrying every remaining byte, and only after EOF;
 //! (d) feeding with `feed`, `feed_bytes` and `spare_capacity` + `commit`
 //!     gives identical results;
-//! (e) the borrowed reads return the same bytes as the owned ones.
+//! (e) the borrowed reads return the same bytes as the owned ones;
+//! (f) `feed_bytes` of slices of one large `Bytes`, which the reader queues
+//!     without copying (from 512 bytes on), gives the same results,
+//!     buffers and flow-control decisions as feeding copies of them, and
+//!     never writes to the shared memory.
 //!
 //! The reads are driven through the fuzz checker's helpers
 //! (`tests/model/checker.rs`).
@@ -18,7 +22,7 @@ use model::checker::{feed_core, poll_core, CoreOp, FeedHow, OwnedSeps, Reset};
 use model::Res;
 use proptest::collection::vec;
 use proptest::prelude::*;
-use reader_core::{ReadError, Reader};
+use reader_core::{Bytes, ReadError, Reader};
 use std::task::Poll;
 
 /// Mostly bytes that separators are made of, sometimes any byte.
@@ -85,6 +89,8 @@ fn any_op() -> impl Strategy<Value = CoreOp> {
 #[derive(Clone, Debug)]
 enum Act {
     Feed(Vec<u8>),
+    /// A slice of a larger `Bytes`, fed as [`slice_feed`] says.
+    Slice(Bytes),
     Eof,
     Fail,
     Take,
@@ -118,6 +124,21 @@ fn split(data: &[u8], cuts: &[usize]) -> Vec<Vec<u8>> {
     out
 }
 
+/// Feeds `piece` (a slice of a larger `Bytes`) the way `how` says: with
+/// `Shared` the slice itself goes to `feed_bytes`, zero-copy; `Owned` gives
+/// `feed_bytes` a unique copy; the others feed its bytes.
+fn slice_feed(
+    reader: &mut Reader<Reset>,
+    how: FeedHow,
+    piece: &Bytes,
+) -> Result<(), ReadError<Reset>> {
+    match how {
+        FeedHow::Shared => reader.feed_bytes(piece.clone()),
+        FeedHow::Owned => reader.feed_bytes(Bytes::from(piece.to_vec())),
+        other => feed_core(reader, other, piece),
+    }
+}
+
 /// Issues `ops` one after the other, feeding the next chunk (then EOF)
 /// whenever the current one waits; returns every result.
 fn run_lazily(limit: usize, chunks: &[Vec<u8>], ops: &[CoreOp], how: FeedHow) -> Vec<Res> {
@@ -133,6 +154,37 @@ fn run_lazily(limit: usize, chunks: &[Vec<u8>], ops: &[CoreOp], how: FeedHow) ->
                 }
                 Poll::Pending => match chunks.next() {
                     Some(chunk) => feed_core(&mut reader, how, chunk).unwrap(),
+                    None => {
+                        assert!(!reader.eof_received(), "{op:?} pending at EOF");
+                        reader.feed_eof();
+                    }
+                },
+            }
+        }
+    }
+    results
+}
+
+/// [`run_lazily`] over slices of one `Bytes`, fed as [`slice_feed`] says;
+/// with each result, the buffered length and `reading_paused()` after it.
+fn run_lazily_sliced(
+    limit: usize,
+    slices: &[Bytes],
+    ops: &[CoreOp],
+    how: FeedHow,
+) -> Vec<(Res, usize, bool)> {
+    let mut reader = Reader::<Reset>::new(limit).unwrap();
+    let mut slices = slices.iter();
+    let mut results = Vec::new();
+    for op in ops {
+        loop {
+            match poll_core(&mut reader, op) {
+                Poll::Ready(res) => {
+                    results.push((res, reader.len(), reader.reading_paused()));
+                    break;
+                }
+                Poll::Pending => match slices.next() {
+                    Some(piece) => slice_feed(&mut reader, how, piece).unwrap(),
                     None => {
                         assert!(!reader.eof_received(), "{op:?} pending at EOF");
                         reader.feed_eof();
@@ -200,6 +252,14 @@ fn drive(limit: usize, acts: &[Act], how: FeedHow, borrowed: bool) -> Trace {
                 }
                 true
             }
+            Act::Slice(piece) => {
+                match slice_feed(&mut reader, how, piece) {
+                    Ok(()) => fed.extend_from_slice(piece),
+                    Err(ReadError::FeedAfterEof) => assert!(reader.eof_received()),
+                    Err(e) => panic!("feed: {e:?}"),
+                }
+                true
+            }
             Act::Eof => {
                 reader.feed_eof();
                 true
@@ -255,6 +315,7 @@ fn drive(limit: usize, acts: &[Act], how: FeedHow, borrowed: bool) -> Trace {
             &fed[pos..],
             "the buffer is not the unconsumed rest of the stream"
         );
+        assert_eq!(reader.len(), fed.len() - pos);
         trace.buffered.push(reader.buffered().to_vec());
         trace.paused.push(reader.reading_paused());
     }
@@ -262,6 +323,93 @@ fn drive(limit: usize, acts: &[Act], how: FeedHow, borrowed: bool) -> Trace {
     account(&Res::Data(rest.to_vec()), &mut pos, &fed);
     assert_eq!(pos, fed.len(), "bytes lost");
     trace
+}
+
+/// Stream bytes with lines of a few bytes, of about a hundred, or of
+/// thousands, so that lines and separators straddle chunk boundaries, some
+/// lines span several chunks, and limits are hit or not.
+fn stream(max: usize) -> impl Strategy<Value = Vec<u8>> {
+    let sparse = |rare: u32| {
+        prop_oneof![
+            rare => Just(b'a'),
+            rare / 4 => Just(b'b'),
+            1 => Just(b'\n'),
+            1 => Just(b'\r'),
+            1 => any::<u8>(),
+        ]
+    };
+    prop_oneof![
+        vec(byte(), 0..max),
+        vec(sparse(60), 0..max),
+        vec(sparse(1500), 0..max),
+    ]
+}
+
+/// What a [`queued_slices_match_copies`] script does next.
+#[derive(Clone, Debug)]
+enum Step {
+    /// Feed the next slice.
+    Feed,
+    /// Feed the next three slices in a row, with no read in between (a
+    /// waiting read is still polled after each).
+    FeedThree,
+    /// A read, issued this many times in a row: enough to walk through a
+    /// chunk line by line, to its end.
+    Op(CoreOp, usize),
+    Take,
+    Eof,
+}
+
+fn script_step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        20 => Just(Step::Feed),
+        6 => Just(Step::FeedThree),
+        30 => (any_op(), prop_oneof![3 => 1usize..4, 1 => 4usize..200])
+            .prop_map(|(op, times)| Step::Op(op, times)),
+        // Reads that span chunks.
+        4 => (0usize..3000).prop_map(|n| Step::Op(CoreOp::ReadExactly(n), 1)),
+        4 => (0usize..3000).prop_map(|n| Step::Op(CoreOp::Read(n), 1)),
+        1 => Just(Step::Take),
+        1 => Just(Step::Eof),
+    ]
+}
+
+/// Cuts `all` into slices at the cut lengths (cycled).
+fn slices(all: &Bytes, cuts: &[usize]) -> Vec<Bytes> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for cut in cuts.iter().cycle() {
+        if start >= all.len() {
+            break;
+        }
+        let end = all.len().min(start + (*cut).max(1));
+        pieces.push(all.slice(start..end));
+        start = end;
+    }
+    pieces
+}
+
+/// Lays `pieces` out with the script's reads; whatever the script did not
+/// feed follows, then EOF and a last few reads.
+fn slice_acts(pieces: &[Bytes], script: &[Step]) -> Vec<Act> {
+    let mut pieces = pieces.iter().cloned();
+    let mut acts = Vec::new();
+    for step in script {
+        match step {
+            Step::Feed => acts.extend(pieces.next().map(Act::Slice)),
+            Step::FeedThree => acts.extend(pieces.by_ref().take(3).map(Act::Slice)),
+            Step::Op(op, times) => {
+                acts.extend(std::iter::repeat(Act::Op(op.clone())).take(*times));
+            }
+            Step::Take => acts.push(Act::Take),
+            Step::Eof => acts.push(Act::Eof),
+        }
+    }
+    acts.extend(pieces.map(Act::Slice));
+    acts.push(Act::Eof);
+    acts.push(Act::Op(CoreOp::ReadLine));
+    acts.push(Act::Op(CoreOp::ReadToEof));
+    acts
 }
 
 proptest! {
@@ -377,5 +525,60 @@ proptest! {
         prop_assert_eq!(&borrowed.results, &owned.results);
         prop_assert_eq!(&borrowed.buffered, &owned.buffered);
         prop_assert_eq!(&borrowed.paused, &owned.paused);
+    }
+
+    /// (f) Slices of one `Bytes`, queued without copying, read exactly like
+    /// copies of them, with every read (owned and borrowed), small and
+    /// large limits, and reads spanning chunks; the shared memory is never
+    /// written to.
+    #[test]
+    fn queued_slices_match_copies(
+        limit in prop_oneof![1usize..12, 100usize..2000, Just(1usize << 20)],
+        data in stream(6000),
+        cuts in vec(prop_oneof![1usize..64, 500usize..1000, 1000usize..3000], 1..8),
+        script in vec(script_step(), 0..120),
+    ) {
+        let all = Bytes::from(data.clone());
+        let pieces = slices(&all, &cuts);
+        let acts = slice_acts(&pieces, &script);
+        let copy = drive(limit, &acts, FeedHow::Copy, false);
+        prop_assert_eq!(&drive(limit, &acts, FeedHow::Shared, false), &copy);
+        prop_assert_eq!(&drive(limit, &acts, FeedHow::Owned, false), &copy);
+        let borrowed = drive(limit, &acts, FeedHow::Shared, true);
+        prop_assert_eq!(&borrowed, &drive(limit, &acts, FeedHow::Copy, true));
+        prop_assert_eq!(&borrowed.results, &copy.results);
+        prop_assert_eq!(&all[..], &data[..], "shared memory written to");
+    }
+
+    /// (f) The same, one read after the other, each fed slices until it
+    /// completes: every read walks through the chunks to their ends.
+    #[test]
+    fn queued_slices_read_through_like_copies(
+        limit in prop_oneof![1usize..12, 100usize..2000, Just(1usize << 20)],
+        data in stream(20_000),
+        cuts in vec(prop_oneof![1usize..64, 500usize..1000, 1000usize..3000], 1..8),
+        // Each read repeated, so that reads walk through the chunks. No
+        // `read_to_eof`: it would end the walk at once.
+        ops in vec((prop_oneof![
+            2 => (0usize..24).prop_map(CoreOp::Read),
+            3 => Just(CoreOp::ReadLine),
+            3 => Just(CoreOp::ReadLineBorrowed),
+            2 => (0usize..40).prop_map(CoreOp::ReadExactly),
+            3 => any_seps().prop_map(CoreOp::ReadUntil),
+            3 => any_seps().prop_map(CoreOp::ReadUntilBorrowed),
+            1 => (0usize..3000).prop_map(CoreOp::ReadExactly),
+            1 => (0usize..3000).prop_map(CoreOp::Read),
+        ], 1usize..80), 1..30),
+    ) {
+        let ops: Vec<CoreOp> = ops
+            .into_iter()
+            .flat_map(|(op, times)| std::iter::repeat(op).take(times))
+            .collect();
+        let all = Bytes::from(data.clone());
+        let pieces = slices(&all, &cuts);
+        let copy = run_lazily_sliced(limit, &pieces, &ops, FeedHow::Copy);
+        prop_assert_eq!(&run_lazily_sliced(limit, &pieces, &ops, FeedHow::Shared), &copy);
+        prop_assert_eq!(&run_lazily_sliced(limit, &pieces, &ops, FeedHow::Owned), &copy);
+        prop_assert_eq!(&all[..], &data[..], "shared memory written to");
     }
 }

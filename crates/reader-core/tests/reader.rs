@@ -155,7 +155,7 @@ fn bad_inputs_are_typed_errors_and_take_nothing() {
     assert_eq!(r.feed(b"more"), Err(ReadError::FeedAfterEof));
     assert_eq!(r.feed_bytes("more".into()), Err(ReadError::FeedAfterEof));
     assert_eq!(r.commit(0), Err(ReadError::FeedAfterEof));
-    assert_eq!(r.buffered(), b"kept");
+    assert_eq!(&*r.buffered(), b"kept");
     // Argument errors come before the stored error, as in asyncio.
     r.set_error("boom");
     assert_eq!(
@@ -201,4 +201,138 @@ fn read_at_eof_with_nothing_left_resumes_reading() {
     assert!(r.reading_paused());
     assert_eq!(ready(r.read(2)).unwrap(), "");
     assert!(!r.reading_paused());
+}
+
+/// Big enough for `feed_bytes` to queue it rather than copy it.
+const QUEUED: usize = 4096;
+
+/// `n` bytes of `fill` followed by `tail`, as one `Bytes`.
+fn chunk(n: usize, fill: u8, tail: &[u8]) -> reader_core::Bytes {
+    let mut v = vec![fill; n];
+    v.extend_from_slice(tail);
+    v.into()
+}
+
+#[test]
+fn feed_bytes_lends_lines_from_the_callers_memory() {
+    // Two slices of one `Bytes`: the lines inside each are lent in place,
+    // the line straddling the two is copied once, and the memory is never
+    // written to.
+    let mut data = Vec::new();
+    for i in 0..200u8 {
+        data.extend_from_slice(&[b'a' + i % 26; 39]);
+        data.push(b'\n');
+    }
+    let all = reader_core::Bytes::from(data.clone());
+    let range = all.as_ptr_range();
+    let cut = 4010; // inside the 101st line
+    let mut r = R::new(1 << 16).unwrap();
+    r.feed_bytes(all.slice(..cut)).unwrap();
+    r.feed_bytes(all.slice(cut..)).unwrap();
+    assert_eq!(r.len(), data.len());
+    assert_eq!(&*r.buffered(), &data[..]);
+    let mut in_place = 0;
+    for i in 0..200 {
+        let line = ready(r.readline_borrowed()).unwrap();
+        assert_eq!(line, &data[i * 40..i * 40 + 40]);
+        if range.contains(&line.as_ptr()) {
+            in_place += 1;
+        }
+    }
+    assert_eq!(in_place, 199, "only the straddling line is a copy");
+    assert!(r.readline_borrowed().is_pending());
+    assert_eq!(&all[..], &data[..]);
+}
+
+#[test]
+fn separators_straddling_queued_chunks() {
+    let mut r = R::new(1 << 16).unwrap();
+    r.feed_bytes(chunk(QUEUED, b'x', b"\r")).unwrap();
+    r.feed_bytes(chunk(
+        0,
+        b'y',
+        &[b"\nrest".as_slice(), &[b'y'; QUEUED]].concat(),
+    ))
+    .unwrap();
+    let line = ready(r.readuntil_borrowed(b"\r\n")).unwrap();
+    assert_eq!(line.len(), QUEUED + 2);
+    assert!(line.ends_with(b"x\r\n"));
+    // A separator list: the short one inside the next chunk ends first.
+    let mut r = R::new(1 << 16).unwrap();
+    r.feed_bytes(chunk(QUEUED, b'x', b"AB")).unwrap();
+    r.feed_bytes(chunk(
+        0,
+        b'y',
+        &[b"C;D".as_slice(), &[b'y'; QUEUED]].concat(),
+    ))
+    .unwrap();
+    let list: &[&[u8]] = &[b"ABC;D", b";"];
+    assert_eq!(ready(r.readuntil(list)).unwrap().len(), QUEUED + 4);
+    // The long one was cut in two by that read: never found.
+    assert!(r.readuntil(b"ABC;D").is_pending());
+}
+
+#[test]
+fn limits_count_every_queued_byte() {
+    // No separator in the first chunks: asyncio's "not found" overrun
+    // counts the whole buffer.
+    let mut r = R::new(100).unwrap();
+    r.feed_bytes(chunk(QUEUED, b'x', b"")).unwrap();
+    r.feed_bytes(chunk(QUEUED, b'y', b"")).unwrap();
+    assert_eq!(
+        ready(r.readuntil(b"\r\n")),
+        Err(ReadError::LimitOverrun {
+            consumed: 2 * QUEUED - 1,
+            separator_found: false
+        })
+    );
+    assert_eq!(r.len(), 2 * QUEUED, "an overrun takes nothing");
+    // A separator in a later chunk: the "found" overrun, at its offset.
+    r.feed_bytes(chunk(QUEUED, b'z', b"\r\n")).unwrap();
+    assert_eq!(
+        ready(r.readuntil(b"\r\n")),
+        Err(ReadError::LimitOverrun {
+            consumed: 3 * QUEUED,
+            separator_found: true
+        })
+    );
+    // readline drops the over-long line through its newline, across chunks.
+    let mut r = R::new(100).unwrap();
+    r.feed_bytes(chunk(QUEUED, b'x', b"")).unwrap();
+    r.feed_bytes(chunk(QUEUED, b'y', b"\nnext\n")).unwrap();
+    r.feed(b"last\n").unwrap();
+    assert_eq!(
+        ready(r.readline()),
+        Err(ReadError::LineTooLong {
+            discarded: 2 * QUEUED + 1,
+            separator_found: true
+        })
+    );
+    assert_eq!(ready(r.readline()).unwrap(), "next\n");
+    assert_eq!(ready(r.readline_borrowed()).unwrap(), b"last\n");
+}
+
+#[test]
+fn reads_and_hand_back_span_queued_chunks() {
+    let mut r = R::new(16).unwrap();
+    r.feed(b"head").unwrap();
+    r.feed_bytes(chunk(QUEUED, b'x', b"")).unwrap();
+    r.feed(b"tail").unwrap();
+    r.feed_bytes(chunk(QUEUED, b'y', b"")).unwrap();
+    assert!(r.reading_paused());
+    assert_eq!(ready(r.readexactly(6)).unwrap(), "headxx");
+    let part = ready(r.read(QUEUED)).unwrap();
+    assert_eq!(part.len(), QUEUED);
+    assert!(part.ends_with(b"xxta"));
+    let rest = r.take_buffered();
+    assert_eq!(rest.len(), QUEUED + 2);
+    assert!(rest.starts_with(b"ilyy"));
+    assert!(r.is_empty() && !r.reading_paused());
+    // read_to_eof gathers everything in one piece.
+    r.feed_bytes(chunk(QUEUED, b'a', b"")).unwrap();
+    r.feed(b"b").unwrap();
+    r.feed_eof();
+    let all = ready(r.read_to_eof()).unwrap();
+    assert_eq!(all.len(), QUEUED + 1);
+    assert!(r.at_eof());
 }

@@ -100,7 +100,9 @@ pub enum Action {
     /// `feed` (a copy).
     Feed(Chunk),
     /// `feed_bytes`: a uniquely owned `Bytes` (adopted when the buffer is
-    /// empty) or one whose memory is shared (copied).
+    /// empty, copied when tiny, queued otherwise), or a slice of a larger
+    /// `Bytes`, repeated up to [`QUEUED`] bytes so that it is queued
+    /// without a copy.
     FeedBytes {
         data: Chunk,
         shared: bool,
@@ -126,6 +128,23 @@ pub enum Action {
     Signed(Signed),
     AtEof,
     TakeBuffered,
+}
+
+/// The size from which `reader-core` queues owned input instead of copying
+/// it (its `TINY`): what a shared `FeedBytes` is stretched to, so that the
+/// fuzzer drives the chunk queue and not only the copy.
+pub const QUEUED: usize = 512;
+
+/// `data` repeated up to [`QUEUED`] bytes (empty stays empty).
+pub fn stretch(data: &[u8]) -> Vec<u8> {
+    if data.is_empty() {
+        return Vec::new();
+    }
+    data.iter()
+        .copied()
+        .cycle()
+        .take(QUEUED.max(data.len()))
+        .collect()
 }
 
 /// How the driver behaves.
@@ -320,7 +339,9 @@ pub enum FeedHow {
     Copy,
     /// `feed_bytes` of a uniquely owned `Bytes`.
     Owned,
-    /// `feed_bytes` of a `Bytes` whose memory is shared.
+    /// `feed_bytes` of a slice of a larger `Bytes` (so its memory is
+    /// shared: queued without a copy from 512 bytes on, and never written
+    /// to).
     Shared,
     /// `spare_capacity(len + extra)` and `commit(len)`; the rest of the
     /// room is scribbled over, which must not show.
@@ -337,10 +358,13 @@ pub fn feed_core(
         FeedHow::Copy => reader.feed(data),
         FeedHow::Owned => reader.feed_bytes(Bytes::from(data.to_vec())),
         FeedHow::Shared => {
-            let shared = Bytes::from(data.to_vec());
-            let keep = shared.clone();
-            let r = reader.feed_bytes(shared);
-            assert_eq!(&keep[..], data, "feed_bytes changed shared memory");
+            let mut whole = vec![0xee; 8];
+            whole.extend_from_slice(data);
+            whole.extend_from_slice(&[0xee; 8]);
+            let before = whole.clone();
+            let whole = Bytes::from(whole);
+            let r = reader.feed_bytes(whole.slice(8..8 + data.len()));
+            assert_eq!(&whole[..], &before[..], "feed_bytes changed shared memory");
             r
         }
         FeedHow::Commit { extra } => {
@@ -400,13 +424,12 @@ impl Checker {
     fn apply(&mut self, action: &Action) {
         match action {
             Action::Feed(data) => self.feed(FeedHow::Copy, &data.0),
-            Action::FeedBytes { data, shared } => {
-                let how = if *shared {
-                    FeedHow::Shared
-                } else {
-                    FeedHow::Owned
-                };
-                self.feed(how, &data.0)
+            Action::FeedBytes {
+                data,
+                shared: false,
+            } => self.feed(FeedHow::Owned, &data.0),
+            Action::FeedBytes { data, shared: true } => {
+                self.feed(FeedHow::Shared, &stretch(&data.0))
             }
             Action::Commit { data, extra } => self.feed(
                 FeedHow::Commit {

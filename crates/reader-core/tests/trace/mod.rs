@@ -132,7 +132,23 @@ pub fn replay_lines(text: &str) -> Vec<(Value, Result<Vec<Value>, String>)> {
 /// (event or operation, once the pending operation has had its chance),
 /// what the reader looks like: `[reading_paused(), at_eof()]`, one
 /// observation per op of the trace.
+///
+/// Replays it twice: feeding copies (`feed`), and feeding `feed_bytes`
+/// slices of larger `Bytes` (taken without a copy from 512 bytes on); the
+/// two must agree.
 pub fn replay_case_observed(case: &Value) -> Result<(Vec<Value>, Vec<[bool; 2]>), String> {
+    let copied = replay_feeding(case, false)?;
+    let sliced = replay_feeding(case, true)?;
+    if sliced != copied {
+        return Err(format!(
+            "feed_bytes of shared slices disagrees with feed: {sliced:?} vs {copied:?}"
+        ));
+    }
+    Ok(copied)
+}
+
+/// [`replay_case_observed`], with `feed` or with shared `feed_bytes`.
+fn replay_feeding(case: &Value, sliced: bool) -> Result<(Vec<Value>, Vec<[bool; 2]>), String> {
     let limit = case["limit"]
         .as_u64()
         .ok_or("limit wants a positive integer")?;
@@ -154,7 +170,13 @@ pub fn replay_case_observed(case: &Value) -> Result<(Vec<Value>, Vec<[bool; 2]>)
                 }
             }
             Step::Feed(data) => {
-                reader.feed(&data).map_err(|e| format!("{raw}: {e:?}"))?;
+                let fed = if sliced {
+                    let whole = reader_core::Bytes::from([&[0u8; 8][..], &data].concat());
+                    reader.feed_bytes(whole.slice(8..))
+                } else {
+                    reader.feed(&data)
+                };
+                fed.map_err(|e| format!("{raw}: {e:?}"))?;
                 wake(&mut reader, &mut pending, &mut got);
             }
             Step::Eof => {
