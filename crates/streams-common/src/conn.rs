@@ -42,6 +42,12 @@ const READ_SIZE: usize = 64 * 1024;
 /// The room offered for a plain connection's first `recv`: an idle
 /// connection's whole receive buffer.
 const FIRST_READ_SIZE: usize = 4 * 1024;
+/// A `recv` goes into the inbox's remaining room while at least this much
+/// is left; below it, into fresh room of the full size. The reader holds
+/// on to the chunks it was handed, so the room behind them cannot be
+/// reclaimed: asking for the full size every time would allocate (and
+/// zero) a new buffer per `recv`.
+const MIN_RECV_ROOM: usize = 8 * 1024;
 /// How many `recv`/`send` calls the driver makes in one turn before it
 /// yields to other tasks.
 const IO_PER_TURN: usize = 16;
@@ -113,6 +119,17 @@ impl Inbox {
             eof_taken: false,
             error_taken: false,
         }
+    }
+
+    /// Room to receive into: what is left of the current buffer while that
+    /// is at least [`MIN_RECV_ROOM`], else at least `room` of new room.
+    fn recv_room(&mut self, room: usize) -> &mut [u8] {
+        let min = if self.data.spare_capacity(0).len() >= MIN_RECV_ROOM.min(room) {
+            MIN_RECV_ROOM.min(room)
+        } else {
+            room
+        };
+        self.data.spare_capacity(min)
     }
 
     /// Whether the reader has something to take.
@@ -421,7 +438,7 @@ impl Shared {
             } else {
                 FIRST_READ_SIZE
             };
-            let buf = st.inbox.data.spare_capacity(room);
+            let buf = st.inbox.recv_room(room);
             match crate::runtime::poll_io(cx, |cx| sock.poll_read_ready(cx), || sock.try_read(buf))
             {
                 Poll::Ready(Ok(0)) => {
@@ -581,7 +598,7 @@ impl State {
             let buf: &mut [u8] = if closing || self.inbox.eof {
                 &mut scratch
             } else {
-                self.inbox.data.spare_capacity(READ_SIZE)
+                self.inbox.recv_room(READ_SIZE)
             };
             match io::Read::read(&mut tls.conn.reader(), buf) {
                 Ok(0) => return Ok(Delivered::CloseNotify),
