@@ -4,85 +4,29 @@
 //! otherwise `python3`.
 
 use crate::adapters::Adapter;
+use crate::peers::{self, PeerServer, PEER_TIMEOUT};
 use futures::channel::mpsc;
 use futures::StreamExt;
-use std::io::{self, BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, ChildStdout, Command, Stdio};
-use std::time::Duration;
+use std::io;
 use streams_common::{OpenOptions, ReadError, Server, ServerOptions, StreamReader, StreamWriter};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 const LIMIT: usize = 1024;
 const BIG: usize = 16 * 1024 * 1024;
-const PEER_TIMEOUT: Duration = Duration::from_secs(60);
 
-fn peer(script: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("peers")
-        .join(script)
-}
-
-/// Runs the asyncio client against `port` (in a blocking thread) and
-/// returns its output.
+/// Runs the asyncio client in `mode` against `port`; returns its output.
 async fn run_client<A: Adapter>(mode: &str, port: u16) -> String {
-    let mode = mode.to_owned();
-    let out = A::t_for(
-        PEER_TIMEOUT,
-        A::spawn_blocking(move || {
-            Command::new(crate::python())
-                .arg(peer("asyncio_client.py"))
-                .arg(&mode)
-                .arg(port.to_string())
-                .output()
-                .expect("python3 runs")
-        }),
-    )
-    .await;
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "client failed: {stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
-/// Starts the asyncio server and returns it with its port.
-fn spawn_server(mode: &str) -> (Child, BufReader<ChildStdout>, u16) {
-    let mut child = Command::new(crate::python())
-        .arg(peer("asyncio_server.py"))
-        .arg(mode)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    let mut out = BufReader::new(child.stdout.take().expect("piped stdout"));
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let port = line
-        .trim()
-        .strip_prefix("PORT ")
-        .expect("PORT line")
-        .parse()
-        .unwrap();
-    (child, out, port)
-}
-
-/// Waits for the asyncio server to finish and returns the rest of its
-/// output.
-async fn finish_server<A: Adapter>(mut child: Child, mut out: BufReader<ChildStdout>) -> String {
-    A::t_for(
-        PEER_TIMEOUT,
-        A::spawn_blocking(move || {
-            let mut rest = String::new();
-            io::Read::read_to_string(&mut out, &mut rest).unwrap();
-            let status = child.wait().unwrap();
-            assert!(status.success(), "server failed: {rest}");
-            rest
-        }),
+    peers::run_client::<A>(
+        "asyncio_client.py",
+        vec![mode.into(), port.to_string().into()],
     )
     .await
+}
+
+/// Starts the asyncio server in `mode`.
+async fn spawn_server<A: Adapter>(mode: &str) -> PeerServer {
+    PeerServer::start::<A>("asyncio_server.py", vec![mode.into()]).await
 }
 
 async fn our_server<A, F, Fut>(handler: F) -> Server
@@ -229,52 +173,35 @@ pub async fn interop_server_peer_reset<A: Adapter>() {
 
 /// Our client's lines echoed by asyncio's server.
 pub async fn interop_client_line_echo<A: Adapter>() {
-    let (child, out, port) = spawn_server("echo");
-    let (mut r, w) = A::t(A::open_connection(
-        "127.0.0.1",
-        port,
-        OpenOptions::default().limit(LIMIT),
-    ))
-    .await
-    .unwrap();
+    let server = spawn_server::<A>("echo").await;
+    let (mut r, w) =
+        crate::connect_port::<A>(server.port, OpenOptions::default().limit(LIMIT)).await;
     for line in [&b"hello\n"[..], b"from rust\n"] {
         w.write(line).unwrap();
         assert_eq!(A::t(r.readline()).await.unwrap(), line);
     }
     w.close();
     A::t(w.wait_closed()).await.unwrap();
-    assert_eq!(finish_server::<A>(child, out).await, "server done\n");
+    assert_eq!(server.finish::<A>().await, "server done\n");
 }
 
 /// Our client half-closes; asyncio's server answers after EOF.
 pub async fn interop_client_half_close<A: Adapter>() {
-    let (child, out, port) = spawn_server("halfclose");
-    let (mut r, w) = A::t(A::open_connection(
-        "127.0.0.1",
-        port,
-        OpenOptions::default(),
-    ))
-    .await
-    .unwrap();
+    let server = spawn_server::<A>("halfclose").await;
+    let (mut r, w) = crate::connect_port::<A>(server.port, OpenOptions::default()).await;
     w.write(b"request").unwrap();
     w.write_eof().unwrap();
     assert_eq!(A::t(r.read_to_eof()).await.unwrap(), "got request");
     assert!(r.at_eof());
     w.close();
     A::t(w.wait_closed()).await.unwrap();
-    assert_eq!(finish_server::<A>(child, out).await, "server done\n");
+    assert_eq!(server.finish::<A>().await, "server done\n");
 }
 
 /// 16 MiB sent with flow control and echoed back by asyncio's server.
 pub async fn interop_client_big_payload<A: Adapter>() {
-    let (child, out, port) = spawn_server("big");
-    let (mut r, w) = A::t(A::open_connection(
-        "127.0.0.1",
-        port,
-        OpenOptions::default(),
-    ))
-    .await
-    .unwrap();
+    let server = spawn_server::<A>("big").await;
+    let (mut r, w) = crate::connect_port::<A>(server.port, OpenOptions::default()).await;
     let payload: Vec<u8> = (0..BIG).map(|i| (i % 251) as u8).collect();
     let expect = payload.clone();
     let receiving = A::spawn(async move { r.readexactly(BIG).await.map(|b| b == expect[..]) });
@@ -289,19 +216,14 @@ pub async fn interop_client_big_payload<A: Adapter>() {
         "echo differs"
     );
     w.close();
-    assert_eq!(finish_server::<A>(child, out).await, "server done\n");
+    assert_eq!(server.finish::<A>().await, "server done\n");
 }
 
 /// Our client's over-long line error matches asyncio's text.
 pub async fn interop_client_line_over_limit<A: Adapter>() {
-    let (child, out, port) = spawn_server("overlimit");
-    let (mut r, w) = A::t(A::open_connection(
-        "127.0.0.1",
-        port,
-        OpenOptions::default().limit(LIMIT),
-    ))
-    .await
-    .unwrap();
+    let server = spawn_server::<A>("overlimit").await;
+    let (mut r, w) =
+        crate::connect_port::<A>(server.port, OpenOptions::default().limit(LIMIT)).await;
     let mine = A::t(r.readline()).await.unwrap_err().to_string();
     // One write, so the line leaves in one piece: which overrun asyncio
     // reports depends on how the line was chunked (the flush task may send
@@ -310,7 +232,7 @@ pub async fn interop_client_line_over_limit<A: Adapter>() {
     line.push(b'\n');
     w.write(&line).unwrap();
     w.close();
-    let theirs = finish_server::<A>(child, out).await;
+    let theirs = server.finish::<A>().await;
     assert_eq!(mine, "Separator is found, but chunk is longer than limit");
     assert_eq!(
         theirs,
@@ -321,14 +243,8 @@ pub async fn interop_client_line_over_limit<A: Adapter>() {
 
 /// asyncio's server resets; our client's read, drain and wait_closed see it.
 pub async fn interop_client_peer_reset<A: Adapter>() {
-    let (child, out, port) = spawn_server("reset");
-    let (mut r, w) = A::t(A::open_connection(
-        "127.0.0.1",
-        port,
-        OpenOptions::default(),
-    ))
-    .await
-    .unwrap();
+    let server = spawn_server::<A>("reset").await;
+    let (mut r, w) = crate::connect_port::<A>(server.port, OpenOptions::default()).await;
     match A::t(r.readline()).await.unwrap_err() {
         ReadError::Stored(e) => assert_eq!(e.kind(), io::ErrorKind::ConnectionReset),
         other => panic!("{other:?}"),
@@ -341,5 +257,5 @@ pub async fn interop_client_peer_reset<A: Adapter>() {
         A::t(w.wait_closed()).await.unwrap_err().kind(),
         io::ErrorKind::ConnectionReset
     );
-    assert_eq!(finish_server::<A>(child, out).await, "server done\n");
+    assert_eq!(server.finish::<A>().await, "server done\n");
 }

@@ -17,6 +17,7 @@ pub mod adapters;
 pub mod fd_limit;
 pub mod happy_eyeballs;
 pub mod interop;
+pub mod peers;
 pub mod streams;
 pub mod tls;
 
@@ -39,6 +40,32 @@ pub fn python() -> std::path::PathBuf {
 /// The port of a test server's first listening socket.
 pub fn port(server: &streams_common::Server) -> u16 {
     server.local_addrs()[0].port()
+}
+
+/// A client connection to `127.0.0.1:port` with `options` (bounded).
+pub async fn connect_port<A: Adapter>(
+    port: u16,
+    options: streams_common::OpenOptions,
+) -> (streams_common::StreamReader, streams_common::StreamWriter) {
+    A::t(A::open_connection("127.0.0.1", port, options))
+        .await
+        .unwrap()
+}
+
+/// A client connection with `options` to a plain std listener on
+/// loopback, and the listener's end of it: a peer the test drives by hand.
+pub async fn connect_raw_peer<A: Adapter>(
+    options: streams_common::OpenOptions,
+) -> (
+    streams_common::StreamReader,
+    streams_common::StreamWriter,
+    std::net::TcpStream,
+) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (reader, writer) = connect_port::<A>(port, options).await;
+    let (peer, _) = listener.accept().unwrap();
+    (reader, writer, peer)
 }
 
 pub use adapters::{Adapter, AsyncStdAdapter, Elapsed, SmolAdapter, TokioAdapter};

@@ -43,13 +43,7 @@ use crate::port;
 
 /// A client connection to `server` with default options (bounded).
 async fn connect<A: Adapter>(server: &Server) -> (StreamReader, StreamWriter) {
-    A::t(A::open_connection(
-        "127.0.0.1",
-        port(server),
-        OpenOptions::default(),
-    ))
-    .await
-    .unwrap()
+    crate::connect_port::<A>(port(server), OpenOptions::default()).await
 }
 
 /// Waits (bounded) until the server has registered `n` connections.
@@ -85,13 +79,7 @@ pub async fn echo_lines_and_lines_stream<A: Adapter>() {
 pub async fn extra_info_and_nodelay<A: Adapter>() {
     let server = echo_server::<A>().await;
     let addr = server.local_addrs()[0];
-    let (_reader, writer) = A::t(A::open_connection(
-        "127.0.0.1",
-        addr.port(),
-        OpenOptions::default(),
-    ))
-    .await
-    .unwrap();
+    let (_reader, writer) = crate::connect_port::<A>(addr.port(), OpenOptions::default()).await;
     assert_eq!(writer.peername(), Some(&Address::Inet(addr)));
     let local = writer.sockname().and_then(Address::as_inet).unwrap();
     assert!(local.ip().is_loopback());
@@ -265,16 +253,7 @@ pub async fn write_after_write_eof_and_half_close<A: Adapter>() {
 
 /// A reset reaches the read, `drain()` and `wait_closed()`.
 pub async fn peer_reset_is_reported_everywhere<A: Adapter>() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (mut reader, writer) = A::t(A::open_connection(
-        "127.0.0.1",
-        addr.port(),
-        OpenOptions::default(),
-    ))
-    .await
-    .unwrap();
-    let (peer, _) = listener.accept().unwrap();
+    let (mut reader, writer, peer) = crate::connect_raw_peer::<A>(OpenOptions::default()).await;
     (&peer).write_all(b"half a li").unwrap();
     socket2::SockRef::from(&peer)
         .set_linger(Some(Duration::ZERO))
@@ -451,13 +430,8 @@ pub async fn server_lifecycle<A: Adapter>() {
     server.start_serving().await.unwrap();
     server.start_serving().await.unwrap(); // idempotent
     assert!(server.is_serving());
-    let (mut client_reader, client) = A::t(A::open_connection(
-        "127.0.0.1",
-        addr.port(),
-        OpenOptions::default(),
-    ))
-    .await
-    .unwrap();
+    let (mut client_reader, client) =
+        crate::connect_port::<A>(addr.port(), OpenOptions::default()).await;
     // Wait until the server registered the connection.
     wait_for_clients::<A>(&server, 1).await;
     assert_eq!(server.client_count(), 1);
@@ -585,13 +559,7 @@ pub async fn server_hosts<A: Adapter>() {
     let a = l.local_addr().unwrap();
     let s = A::start_server_with_socket(handler, l, ServerOptions::default()).unwrap();
     assert_eq!(s.local_addrs(), vec![a]);
-    let (_r, w) = A::t(A::open_connection(
-        "127.0.0.1",
-        a.port(),
-        OpenOptions::default(),
-    ))
-    .await
-    .unwrap();
+    let (_r, w) = crate::connect_port::<A>(a.port(), OpenOptions::default()).await;
     w.close();
     s.close();
 }
@@ -599,16 +567,7 @@ pub async fn server_hosts<A: Adapter>() {
 /// Backpressure: `drain()` waits while a peer does not read, and completes
 /// once it does.
 pub async fn drain_blocks_against_a_peer_that_never_reads<A: Adapter>() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (_reader, writer) = A::t(A::open_connection(
-        "127.0.0.1",
-        addr.port(),
-        OpenOptions::default(),
-    ))
-    .await
-    .unwrap();
-    let (mut peer, _) = listener.accept().unwrap();
+    let (_reader, writer, mut peer) = crate::connect_raw_peer::<A>(OpenOptions::default()).await;
     let chunk = vec![0u8; 16 * 1024];
     let mut blocked = false;
     let mut written = 0usize;
@@ -649,17 +608,9 @@ pub async fn drain_blocks_against_a_peer_that_never_reads<A: Adapter>() {
 /// A peer that sends one endless line: the buffer stays bounded and the
 /// read fails with the over-long-line error.
 pub async fn endless_line_stays_bounded<A: Adapter>() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
     let limit = 1024;
-    let (mut reader, writer) = A::t(A::open_connection(
-        "127.0.0.1",
-        addr.port(),
-        OpenOptions::default().limit(limit),
-    ))
-    .await
-    .unwrap();
-    let (mut peer, _) = listener.accept().unwrap();
+    let (mut reader, writer, mut peer) =
+        crate::connect_raw_peer::<A>(OpenOptions::default().limit(limit)).await;
     peer.set_write_timeout(Some(Duration::from_secs(20)))
         .unwrap();
     let flood = A::spawn_blocking(move || {
@@ -818,16 +769,7 @@ pub async fn unix_abstract_and_prebound<A: Adapter>() {
 /// `abort()` drops the buffer; a drain that was waiting returns `Ok`, the
 /// next one reports the loss.
 pub async fn abort_drops_buffer_and_waiting_drain_returns<A: Adapter>() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (_reader, writer) = A::t(A::open_connection(
-        "127.0.0.1",
-        addr.port(),
-        OpenOptions::default(),
-    ))
-    .await
-    .unwrap();
-    let (_peer, _) = listener.accept().unwrap();
+    let (_reader, writer, _peer) = crate::connect_raw_peer::<A>(OpenOptions::default()).await;
     writer.set_write_buffer_limits(Some(0), None).unwrap();
     // Fill until the kernel buffers are full and ours is above 0.
     let chunk = vec![0u8; 1 << 20];

@@ -34,7 +34,7 @@ use streams_common::{
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 const SHORT: Duration = Duration::from_millis(200);
-const PEER_TIMEOUT: Duration = Duration::from_secs(60);
+use crate::peers::PEER_TIMEOUT;
 
 /// Instantiates every TLS test body as a `#[test]` for the adapter
 /// `$adapter`. Invoke it inside a module named after the runtime.
@@ -242,9 +242,8 @@ fn raw_tls_accept(
     (tcp, conn)
 }
 
-fn peer_script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers/tls_asyncio_peer.py")
-}
+/// The asyncio TLS peer in `tests/peers/`.
+const PEER_SCRIPT: &str = "tls_asyncio_peer.py";
 
 // ----- our client and server ------------------------------------------------
 
@@ -611,9 +610,7 @@ pub async fn tls_client_certificate_required<A: Adapter>() {
     let options = OpenOptions::default()
         .ssl(pki.client_with_cert())
         .server_hostname("localhost");
-    let (mut r, w) = A::t(A::open_connection("127.0.0.1", port, options))
-        .await
-        .unwrap();
+    let (mut r, w) = crate::connect_port::<A>(port, options).await;
     assert_eq!(&A::t(r.readline()).await.unwrap()[..], b"welcome\n");
     assert_eq!(A::t(rx.next()).await.unwrap(), pki.client_chain);
     A::t(w.wait_closed()).await.unwrap();
@@ -709,9 +706,7 @@ pub async fn tls_shutdown_timeout<A: Adapter>() {
         .ssl(pki.client())
         .server_hostname("localhost")
         .ssl_shutdown_timeout(SHORT);
-    let (reader, writer) = A::t(A::open_connection("127.0.0.1", port, options))
-        .await
-        .unwrap();
+    let (reader, writer) = crate::connect_port::<A>(port, options).await;
     writer.close();
     let e = A::t(writer.wait_closed()).await.unwrap_err();
     assert_eq!(tls_error(&e), Some(&TlsError::ShutdownTimeout));
@@ -748,9 +743,7 @@ pub async fn tls_bare_fin_ends_the_stream<A: Adapter>() {
     let options = OpenOptions::default()
         .ssl(pki.client())
         .server_hostname("localhost");
-    let (mut reader, writer) = A::t(A::open_connection("127.0.0.1", port, options))
-        .await
-        .unwrap();
+    let (mut reader, writer) = crate::connect_port::<A>(port, options).await;
     assert_eq!(&A::t(reader.readline()).await.unwrap()[..], b"bye\n");
     assert!(A::t(reader.read(100)).await.unwrap().is_empty());
     assert!(reader.exception().is_none());
@@ -993,13 +986,7 @@ pub async fn start_tls_both_sides<A: Adapter>() {
     )
     .await
     .unwrap();
-    let (mut r, w) = A::t(A::open_connection(
-        "127.0.0.1",
-        crate::port(&server),
-        OpenOptions::default(),
-    ))
-    .await
-    .unwrap();
+    let (mut r, w) = crate::connect_port::<A>(crate::port(&server), OpenOptions::default()).await;
     w.write(b"plain\n").unwrap();
     assert_eq!(&A::t(r.readline()).await.unwrap()[..], b"plain\n");
     assert!(!w.is_tls() && w.can_write_eof());
@@ -1059,25 +1046,16 @@ pub async fn interop_tls_asyncio_client<A: Adapter>() {
     let server =
         tls_server::<A, _, _>(ServerOptions::default().ssl(pki.server()), echo_one_line).await;
     let port = crate::port(&server);
-    let out = A::t_for(
-        PEER_TIMEOUT,
-        A::spawn_blocking(move || {
-            Command::new(crate::python())
-                .arg(peer_script())
-                .args(["client", &port.to_string()])
-                .arg(&ca)
-                .arg("localhost")
-                .output()
-                .expect("python3 runs")
-        }),
+    let stdout = crate::peers::run_client::<A>(
+        PEER_SCRIPT,
+        vec![
+            "client".into(),
+            port.to_string().into(),
+            ca.into(),
+            "localhost".into(),
+        ],
     )
     .await;
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(stdout.contains("version TLSv1.3\n"), "{stdout}");
     assert!(
         stdout.contains("reply echo: hello from asyncio\n"),
@@ -1095,31 +1073,16 @@ pub async fn interop_tls_asyncio_server<A: Adapter>() {
     let pki = Pki::new();
     let dir = tempfile::tempdir().unwrap();
     let (_, cert, key) = pki.write_pems(dir.path());
-    let mut child = Command::new(crate::python())
-        .arg(peer_script())
-        .arg("server")
-        .arg(&cert)
-        .arg(&key)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let (port, out) = A::t_for(
-        PEER_TIMEOUT,
-        A::spawn_blocking(move || {
-            let mut line = String::new();
-            out.read_line(&mut line).unwrap();
-            let port: u16 = line.trim().strip_prefix("PORT ").unwrap().parse().unwrap();
-            (port, out)
-        }),
+    let peer = crate::peers::PeerServer::start::<A>(
+        PEER_SCRIPT,
+        vec!["server".into(), cert.into(), key.into()],
     )
     .await;
+    let port = peer.port;
     let options = OpenOptions::default()
         .ssl(pki.client())
         .server_hostname("localhost");
-    let (mut r, w) = A::t(A::open_connection("127.0.0.1", port, options))
-        .await
-        .unwrap();
+    let (mut r, w) = crate::connect_port::<A>(port, options).await;
     w.write(b"hello from rust\n").unwrap();
     assert_eq!(
         &A::t(r.readline()).await.unwrap()[..],
@@ -1127,19 +1090,8 @@ pub async fn interop_tls_asyncio_server<A: Adapter>() {
     );
     w.close();
     A::t(w.wait_closed()).await.unwrap();
-    let rest = A::t_for(
-        PEER_TIMEOUT,
-        A::spawn_blocking(move || {
-            let mut rest = String::new();
-            let mut out = out;
-            out.read_to_string(&mut rest).unwrap();
-            let status = child.wait().unwrap();
-            (status.success(), rest)
-        }),
-    )
-    .await;
-    assert!(rest.0, "{}", rest.1);
-    assert!(rest.1.contains("server done"), "{}", rest.1);
+    let rest = peer.finish::<A>().await;
+    assert!(rest.contains("server done"), "{rest}");
 }
 
 /// Our TLS server, `openssl s_client` (verifying with the CA and the name).
@@ -1224,9 +1176,7 @@ pub async fn interop_tls_openssl_s_server<A: Adapter>() {
     let options = OpenOptions::default()
         .ssl(pki.client())
         .server_hostname("localhost");
-    let (mut r, w) = A::t(A::open_connection("127.0.0.1", port, options))
-        .await
-        .unwrap();
+    let (mut r, w) = crate::connect_port::<A>(port, options).await;
     assert_eq!(w.tls_info().unwrap().peer_certificates, pki.server_chain);
     w.write(b"stressed\n").unwrap();
     assert_eq!(&A::t(r.readline()).await.unwrap()[..], b"desserts\n");
