@@ -66,9 +66,6 @@ pub(crate) struct State {
     /// The driver must not read from the socket: the reader's buffer plus
     /// the inbox is above `2 * limit` (asyncio's `pause_reading`).
     read_paused: bool,
-    /// The error the connection was lost with, reported by `drain()` and
-    /// by every read.
-    read_error: Option<StoredError>,
     pub(crate) write: WriteState<StoredError>,
     sock: Option<Box<dyn Socket>>,
     read_eof: bool,
@@ -102,7 +99,7 @@ struct Inbox {
     data: Reader<()>,
     /// The transport reached EOF.
     eof: bool,
-    /// The error the connection ended with.
+    /// The error the connection ended with (also what `drain()` reports).
     error: Option<StoredError>,
     /// The reader has taken `eof` / `error`.
     eof_taken: bool,
@@ -295,10 +292,7 @@ impl State {
         }
         let stored = error.map(Arc::new);
         match &stored {
-            Some(e) => {
-                self.inbox.error = Some(e.clone());
-                self.read_error = Some(e.clone());
-            }
+            Some(e) => self.inbox.error = Some(e.clone()),
             None => self.inbox.eof = true,
         }
         self.write.connection_lost(stored);
@@ -311,7 +305,7 @@ impl State {
 impl State {
     /// What `drain()` decides without waiting: `Ok` at once.
     fn drain_ready(&self) -> bool {
-        self.read_error.is_none() && self.write.drain_start() == DrainStart::Ready
+        self.inbox.error.is_none() && self.write.drain_start() == DrainStart::Ready
     }
 
     /// After bytes went into the inbox: asyncio pauses the transport once
@@ -936,7 +930,6 @@ pub(crate) fn new_connection(
         limit: core.limit(),
         reader_len: 0,
         read_paused: false,
-        read_error: None,
         write: WriteState::new(),
         sock: Some(sock),
         read_eof: false,
@@ -1339,7 +1332,7 @@ impl StreamWriter {
         }
         let start = {
             let st = self.shared.lock();
-            if let Some(e) = &st.read_error {
+            if let Some(e) = &st.inbox.error {
                 return Err(clone_io_error(e));
             }
             st.write.drain_start()
@@ -1629,11 +1622,9 @@ impl StreamWriter {
             let core = &mut reader.core;
             st.inbox.deliver_to(core);
             let pre = core.take_buffered();
-            // The driver is woken below.
-            st.reader_len = core.len();
-            st.read_paused = core.reading_paused();
+            let resumed = st.reader_synced(core);
             st.install_tls(setup, &*self.shared.rt, pre);
-            Poll::Ready(Ok(st.driver_waker.take()))
+            Poll::Ready(Ok(resumed.or_else(|| st.driver_waker.take())))
         })
         .await?;
         if let Some(w) = driver {

@@ -48,30 +48,25 @@ macro_rules! socket_impl {
 socket_impl!(Tcp);
 socket_impl!(Unix);
 
-impl AsFd for TcpL {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.0.as_fd()
-    }
+/// A listener of `$t`, whose accepted connections are `$sock`s.
+macro_rules! listener_impl {
+    ($t:ty, $sock:ident) => {
+        impl AsFd for $t {
+            fn as_fd(&self) -> BorrowedFd<'_> {
+                self.0.as_fd()
+            }
+        }
+        impl Listener for $t {
+            fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn Socket>>> {
+                self.0
+                    .poll_accept(cx)
+                    .map_ok(|(s, _)| Box::new($sock(s)) as Box<dyn Socket>)
+            }
+        }
+    };
 }
-impl Listener for TcpL {
-    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn Socket>>> {
-        self.0
-            .poll_accept(cx)
-            .map_ok(|(s, _)| Box::new(Tcp(s)) as Box<dyn Socket>)
-    }
-}
-impl AsFd for UnixL {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.0.as_fd()
-    }
-}
-impl Listener for UnixL {
-    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn Socket>>> {
-        self.0
-            .poll_accept(cx)
-            .map_ok(|(s, _)| Box::new(Unix(s)) as Box<dyn Socket>)
-    }
-}
+listener_impl!(TcpL, Tcp);
+listener_impl!(UnixL, Unix);
 
 impl Runtime for Tokio {
     fn spawn(&self, future: BoxFuture<()>) {
