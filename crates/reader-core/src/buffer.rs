@@ -103,37 +103,36 @@ impl Region {
     /// here zeroes memory that `src` is about to overwrite.
     #[inline(never)]
     fn extend_short_of_room(&mut self, src: &[u8]) {
-        let len = self.len();
-        if self.bytes.len() - len >= src.len() {
-            // Room enough once the data slides to the front.
-            self.compact();
-            if let Some(room) = self.bytes.get_mut(len..len + src.len()) {
+        let n = src.len();
+        if self.reserve(n) {
+            if let Some(room) = self.bytes.get_mut(self.filled..self.filled + n) {
                 room.copy_from_slice(src);
-                self.filled += src.len();
+                self.filled += n;
                 return;
             }
         }
-        // Grow (or reclaim the allocation, when the owned lines split off
-        // its front have been dropped) and copy in one go.
-        self.bytes.truncate(self.filled);
-        self.release_head();
         self.bytes.extend_from_slice(src);
         self.filled = self.bytes.len();
     }
 
     /// Makes sure `additional` bytes can be appended with at most one
-    /// reallocation, here.
-    fn reserve(&mut self, additional: usize) {
+    /// reallocation, here. Returns `true` when they fit in the initialised
+    /// spare room (sliding the data to the front if that is enough);
+    /// `false` when the region was cut at its data and its allocation grown
+    /// (or reclaimed, when the owned lines split off its front have been
+    /// dropped), so the new room is capacity, not yet initialised.
+    fn reserve(&mut self, additional: usize) -> bool {
         if self.bytes.len() - self.filled >= additional {
-            return;
+            return true;
         }
         if self.bytes.len() - self.len() >= additional {
             self.compact();
-            return;
+            return true;
         }
         self.bytes.truncate(self.filled);
         self.release_head();
         self.bytes.reserve(additional);
+        false
     }
 
     /// Removes and returns the first `n` bytes (at most `len()`), without
@@ -184,17 +183,10 @@ impl Region {
     /// the data, zeroing new room only.
     #[cold]
     fn make_room(&mut self, min: usize) {
-        if self.bytes.len() - self.len() >= min {
-            self.compact();
-            return;
+        if !self.reserve(min) {
+            let capacity = self.bytes.capacity();
+            self.bytes.resize(capacity, 0);
         }
-        self.bytes.truncate(self.filled);
-        self.release_head();
-        // `reserve` moves the data to the front of a uniquely owned
-        // allocation when that is enough, and reallocates otherwise.
-        self.bytes.reserve(min);
-        let capacity = self.bytes.capacity();
-        self.bytes.resize(capacity, 0);
     }
 }
 
@@ -436,7 +428,7 @@ impl RecvBuffer {
         if self.queued == 0 {
             return;
         }
-        self.owned.reserve(self.queued);
+        let _ = self.owned.reserve(self.queued);
         let start = mem::take(&mut self.cur_head);
         let cur = mem::take(&mut self.cur);
         self.owned.extend(cur.get(start..).unwrap_or_default());

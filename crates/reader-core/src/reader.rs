@@ -486,8 +486,15 @@ impl<E> Reader<E> {
     /// resumes the transport once the buffer is down to the limit.
     #[inline]
     fn consumed(&mut self) {
+        self.consuming(self.flow_len());
+    }
+
+    /// [`consumed`](Self::consumed), for a read that will leave `left`
+    /// bytes counting towards flow control.
+    #[inline]
+    fn consuming(&mut self, left: usize) {
         self.memo.reset();
-        if self.paused && self.flow_len() <= self.limit {
+        if self.paused && left <= self.limit {
             self.paused = false;
         }
     }
@@ -522,10 +529,7 @@ impl<E> Reader<E> {
     fn borrow_chunk(&mut self, n: usize) -> &[u8] {
         // The resume rule looks at what is left: decided before consuming,
         // since the buffer is lent out afterwards.
-        self.memo.reset();
-        if self.paused && self.flow_len().saturating_sub(n) <= self.limit {
-            self.paused = false;
-        }
+        self.consuming(self.flow_len().saturating_sub(n));
         self.buf.consume_borrowed(n)
     }
 
