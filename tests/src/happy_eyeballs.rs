@@ -208,15 +208,33 @@ fn syn_sent_to(addr: SocketAddr) -> usize {
     } else {
         "/proc/net/tcp6"
     };
-    let text = std::fs::read_to_string(table).expect(table);
+    // The kernel writes the table as the file is read, and is not a
+    // snapshot: between two `read` calls sockets come and go (other tests
+    // run in parallel), and a socket can be listed twice. One large `read`
+    // makes it one pass over the table; counting distinct local addresses
+    // guards against a repeat anyway.
+    let mut file = std::fs::File::open(table).expect(table);
+    let mut raw = vec![0u8; 4 << 20];
+    let mut len = 0;
+    loop {
+        let n = io::Read::read(&mut file, &mut raw[len..]).expect(table);
+        if n == 0 || len + n == raw.len() {
+            len += n;
+            break;
+        }
+        len += n;
+    }
+    let text = String::from_utf8_lossy(&raw[..len]);
     let remote = proc_net_addr(addr);
-    text.lines()
+    let locals: std::collections::HashSet<&str> = text
+        .lines()
         .skip(1)
-        .filter(|line| {
+        .filter_map(|line| {
             let f: Vec<&str> = line.split_whitespace().collect();
-            f.len() > 3 && f[2] == remote && f[3] == "02"
+            (f.len() > 3 && f[2] == remote && f[3] == "02").then_some(f[1])
         })
-        .count()
+        .collect();
+    locals.len()
 }
 
 /// Accepts every connection waiting in `listener`'s queue (non-blocking).
