@@ -9,6 +9,7 @@
 //! API with its types.
 #![warn(missing_docs)]
 
+pub mod connection;
 pub mod happy_eyeballs;
 pub mod runtime;
 pub mod tls;
@@ -41,5 +42,6 @@ pub use tls::{StartTlsOptions, TlsClient, TlsConfig, TlsError, TlsInfo};
 pub use write_state::{LimitsError, WriteError};
 
 pub use bytes::{Bytes, BytesMut};
+pub use reader_core;
 pub use reader_core::{Separators, DEFAULT_LIMIT};
 pub use socket2;

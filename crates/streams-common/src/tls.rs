@@ -593,73 +593,9 @@ impl TlsInfo {
 
 // ----- the session the driver runs ----------------------------------------
 
-/// The handshake's outcome, as those waiting for it see it.
-#[derive(Clone, Debug)]
-pub(crate) enum Handshake {
-    Pending,
-    Done,
-    Failed(TlsError),
-}
-
-/// A TLS connection about to be installed in a driver.
-pub(crate) struct TlsSetup {
-    pub(crate) conn: rustls::Connection,
-    pub(crate) handshake_timeout: Duration,
-    pub(crate) shutdown_timeout: Duration,
-    /// The SNI name a client sends.
-    pub(crate) sni: Option<String>,
-}
-
-impl TlsSetup {
-    /// A client session for `server_hostname`.
-    pub(crate) fn client(
-        client: &TlsClient,
-        server_hostname: &str,
-        handshake_timeout: Option<Duration>,
-        shutdown_timeout: Option<Duration>,
-    ) -> Result<TlsSetup, TlsError> {
-        let conn = client.connect(server_hostname)?;
-        let sni = (!server_hostname.is_empty() && server_hostname.parse::<IpAddr>().is_err())
-            .then(|| server_hostname.to_owned());
-        Ok(TlsSetup::new(
-            conn,
-            handshake_timeout,
-            shutdown_timeout,
-            sni,
-        ))
-    }
-
-    /// A server session.
-    pub(crate) fn server(
-        config: &Arc<ServerConfig>,
-        handshake_timeout: Option<Duration>,
-        shutdown_timeout: Option<Duration>,
-    ) -> Result<TlsSetup, TlsError> {
-        let conn = rustls::ServerConnection::new(config.clone()).map_err(TlsError::Config)?;
-        Ok(TlsSetup::new(
-            rustls::Connection::Server(conn),
-            handshake_timeout,
-            shutdown_timeout,
-            None,
-        ))
-    }
-
-    fn new(
-        mut conn: rustls::Connection,
-        handshake_timeout: Option<Duration>,
-        shutdown_timeout: Option<Duration>,
-        sni: Option<String>,
-    ) -> TlsSetup {
-        // The driver bounds what it hands rustls itself (TLS_WRITE_CHUNK).
-        conn.set_buffer_limit(None);
-        TlsSetup {
-            conn,
-            handshake_timeout: handshake_timeout.unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT),
-            shutdown_timeout: shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
-            sni,
-        }
-    }
-}
+/// The session a connection installs (kept under its old name for the
+/// connection setup code).
+pub(crate) use crate::connection::TlsSession as TlsSetup;
 
 /// asyncio's positive-timeout checks (made after the TCP connection
 /// succeeded, as asyncio does).
@@ -805,8 +741,10 @@ mod tests {
         let server = server_config(p.chain.clone(), p.key.clone_key()).unwrap();
         let client = client_for(&p).alpn(["x"]);
         for name in ["localhost", "127.0.0.1", ""] {
-            let mut c = TlsSetup::client(&client, name, None, None).unwrap().conn;
-            let mut s = TlsSetup::server(&server, None, None).unwrap().conn;
+            let mut c = TlsSetup::client(&client, name, None, None)
+                .unwrap()
+                .into_rustls();
+            let mut s = TlsSetup::server(&server, None, None).unwrap().into_rustls();
             pump(&mut c, &mut s).unwrap();
             assert!(!c.is_handshaking() && !s.is_handshaking(), "{name}");
             let si = info(&s, None);
@@ -829,8 +767,10 @@ mod tests {
             (client_for(&p), "example.com"),
             (client_for(&other), "localhost"),
         ] {
-            let mut c = TlsSetup::client(&client, name, None, None).unwrap().conn;
-            let mut s = TlsSetup::server(&server, None, None).unwrap().conn;
+            let mut c = TlsSetup::client(&client, name, None, None)
+                .unwrap()
+                .into_rustls();
+            let mut s = TlsSetup::server(&server, None, None).unwrap().into_rustls();
             let err = pump(&mut c, &mut s).unwrap_err();
             let e = TlsError::Handshake(err);
             assert!(e.is_certificate_error(), "{e}");
@@ -840,8 +780,10 @@ mod tests {
         }
         // An unknown CA stays an error without the name check.
         let client = client_for(&other);
-        let mut c = TlsSetup::client(&client, "", None, None).unwrap().conn;
-        let mut s = TlsSetup::server(&server, None, None).unwrap().conn;
+        let mut c = TlsSetup::client(&client, "", None, None)
+            .unwrap()
+            .into_rustls();
+        let mut s = TlsSetup::server(&server, None, None).unwrap().into_rustls();
         assert!(pump(&mut c, &mut s).is_err());
     }
 

@@ -1,0 +1,180 @@
+//! The driver task: performs the system calls the [`Connection`] asks for
+//! and arms the one timer it names. Nothing else.
+//!
+//! [`Connection`]: crate::connection::Connection
+
+use super::{set_waker, Shared, StateGuard};
+use crate::connection::Transmit;
+use crate::runtime::poll_io;
+use socket2::SockRef;
+use std::io::IoSlice;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+/// How many receives (and, separately, sends) the driver makes in one turn
+/// before it yields to other tasks.
+const IO_PER_TURN: usize = 16;
+/// How many receive-then-transmit rounds one turn makes at most: sending a
+/// TLS handshake flight can make rustls want to read again.
+const ROUNDS_PER_TURN: usize = 4;
+
+/// Where one round of I/O left the driver.
+enum Round {
+    /// The transport is closed: the driver is done.
+    Closed,
+    /// Waiting: every wake-up it needs is registered.
+    Waiting,
+    /// The core wants to receive again right away.
+    Again,
+}
+
+impl Shared {
+    /// One turn of the driver.
+    pub(super) fn poll_drive(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut st = self.lock();
+        st.driver_turn = true;
+        set_waker(&mut st.wakers.driver, cx);
+        let now = Instant::now();
+        loop {
+            let mut round = Round::Again;
+            for _ in 0..ROUNDS_PER_TURN {
+                round = self.round(&mut st, cx, now);
+                if !matches!(round, Round::Again) {
+                    break;
+                }
+            }
+            match round {
+                Round::Closed => return self.finish(st),
+                Round::Again => {
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                Round::Waiting => {}
+            }
+            if !self.timer_fired(&mut st, cx, now) {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// Receives while the core wants to, then transmits what it says.
+    fn round(&self, st: &mut StateGuard<'_>, cx: &mut Context<'_>, now: Instant) -> Round {
+        let st = &mut **st;
+        let Some(sock) = st.sock.as_deref() else {
+            st.core.handle_closed();
+            return Round::Closed;
+        };
+
+        // Receive, while the reader wants data.
+        let mut registered = false;
+        let mut budget = IO_PER_TURN;
+        while st.core.wants_recv() {
+            if budget == 0 {
+                cx.waker().wake_by_ref();
+                registered = true;
+                break;
+            }
+            budget -= 1;
+            st.core
+                .set_reader_len(self.reader_len.load(Ordering::Relaxed));
+            let Some(room) = st.core.recv_room() else {
+                break;
+            };
+            match poll_io(cx, |cx| sock.poll_read_ready(cx), || sock.try_read(room)) {
+                Poll::Ready(Ok(0)) => st.core.handle_eof(),
+                Poll::Ready(Ok(n)) => st.core.handle_received(n),
+                Poll::Ready(Err(e)) => {
+                    tracing::debug!("receive failed: {e}");
+                    st.core.handle_error(e);
+                }
+                Poll::Pending => {
+                    registered = true;
+                    break;
+                }
+            }
+        }
+
+        // Send, shut down, or close.
+        let mut budget = IO_PER_TURN;
+        loop {
+            match st.core.poll_transmit(now) {
+                Transmit::Idle => break,
+                Transmit::Send(pending) => {
+                    if budget == 0 {
+                        cx.waker().wake_by_ref();
+                        return Round::Waiting;
+                    }
+                    budget -= 1;
+                    let r = poll_io(
+                        cx,
+                        |cx| sock.poll_write_ready(cx),
+                        || sock.try_write_vectored(&[IoSlice::new(pending)]),
+                    );
+                    match r {
+                        Poll::Ready(Ok(n)) => st.core.handle_sent(n),
+                        Poll::Ready(Err(e)) => {
+                            tracing::debug!("Fatal write error on socket transport: {e}");
+                            st.core.handle_error(e);
+                        }
+                        Poll::Pending => break,
+                    }
+                }
+                Transmit::ShutdownWrite => {
+                    match SockRef::from(&sock.as_fd()).shutdown(std::net::Shutdown::Write) {
+                        Ok(()) => st.core.handle_write_shut(),
+                        Err(e) => st.core.handle_error(e),
+                    }
+                }
+                Transmit::Close { farewell } => {
+                    if !farewell.is_empty() {
+                        // Best effort, once: the peer may learn why.
+                        let _ = sock.try_write_vectored(&[IoSlice::new(farewell)]);
+                    }
+                    st.sock = None; // closes the socket
+                    st.core.handle_closed();
+                    return Round::Closed;
+                }
+            }
+        }
+        if registered || !st.core.wants_recv() {
+            Round::Waiting
+        } else {
+            Round::Again
+        }
+    }
+
+    /// Arms the runtime timer for the core's deadline; returns whether it
+    /// fired (the core has then been told the time).
+    fn timer_fired(&self, st: &mut StateGuard<'_>, cx: &mut Context<'_>, now: Instant) -> bool {
+        let Some(deadline) = st.core.poll_timeout() else {
+            st.timer = None;
+            return false;
+        };
+        if st.timer.as_ref().map(|t| t.0) != Some(deadline) {
+            let sleep = self.rt.sleep(deadline.saturating_duration_since(now));
+            st.timer = Some((deadline, sleep));
+        }
+        let Some((_, timer)) = st.timer.as_mut() else {
+            return false;
+        };
+        if timer.as_mut().poll(cx).is_pending() {
+            return false;
+        }
+        st.timer = None;
+        st.core.handle_timeout(Instant::now().max(deadline));
+        true
+    }
+
+    /// Ends the driver: the socket is closed; waiters wake as the guard is
+    /// released, then the hook runs.
+    fn finish(&self, mut st: StateGuard<'_>) -> Poll<()> {
+        st.timer = None;
+        let hook = st.on_finished.take();
+        drop(st);
+        if let Some(hook) = hook {
+            hook();
+        }
+        Poll::Ready(())
+    }
+}

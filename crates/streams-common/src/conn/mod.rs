@@ -1,0 +1,286 @@
+//! A connection on a runtime: the sans-IO [`Connection`] behind a mutex,
+//! the socket, the wakers, and the construction of its reader, writer and
+//! driver task.
+//!
+//! The [`driver`] task performs the system calls the core asks for; the
+//! [`StreamReader`] owns its reader core and takes received bytes from the
+//! connection only when a flag says there are some, so reading data that
+//! already arrived takes no lock; the [`StreamWriter`] buffers through the
+//! core. Waking is done in one place: releasing the lock
+//! ([`StateGuard`]) wakes whoever the core named.
+
+mod driver;
+mod reader;
+mod writer;
+
+pub use reader::{Lines, StreamReader};
+pub use writer::StreamWriter;
+
+use crate::addr::Address;
+use crate::connection::{Connection, HandshakeState, TlsSession, Wake};
+use crate::runtime::{BoxFuture, RuntimeRef, Socket};
+use crate::tls::TlsError;
+use socket2::SockRef;
+use std::future::poll_fn;
+use std::ops::{Deref, DerefMut};
+use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+/// Called once when the connection's socket has been closed.
+pub(crate) type OnFinished = Box<dyn FnOnce() + Send>;
+
+/// What the mutex guards: the core and what only a runtime has.
+pub(crate) struct State {
+    pub(crate) core: Connection,
+    sock: Option<Box<dyn Socket>>,
+    wakers: Wakers,
+    /// The runtime timer armed for the core's deadline, and that deadline.
+    timer: Option<(Instant, BoxFuture<()>)>,
+    on_finished: Option<OnFinished>,
+}
+
+/// Who waits for what.
+#[derive(Default)]
+struct Wakers {
+    reader: Option<Waker>,
+    driver: Option<Waker>,
+    drain: Vec<Waker>,
+    handshake: Vec<Waker>,
+    closed: Vec<Waker>,
+}
+
+/// The wakers to wake once the lock is released.
+#[derive(Default)]
+struct ToWake {
+    one: [Option<Waker>; 2],
+    lists: [Vec<Waker>; 3],
+}
+
+impl ToWake {
+    fn take(w: Wake, wakers: &mut Wakers) -> ToWake {
+        let mut t = ToWake::default();
+        if w.is_empty() {
+            return t;
+        }
+        if w.contains(Wake::READER) {
+            t.one[0] = wakers.reader.take();
+        }
+        if w.contains(Wake::DRIVER) {
+            t.one[1] = wakers.driver.take();
+        }
+        if w.contains(Wake::DRAIN) {
+            t.lists[0] = std::mem::take(&mut wakers.drain);
+        }
+        if w.contains(Wake::HANDSHAKE) {
+            t.lists[1] = std::mem::take(&mut wakers.handshake);
+        }
+        if w.contains(Wake::CLOSED) {
+            t.lists[2] = std::mem::take(&mut wakers.closed);
+        }
+        t
+    }
+
+    fn wake(self) {
+        self.one.into_iter().flatten().for_each(Waker::wake);
+        self.lists.into_iter().flatten().for_each(Waker::wake);
+    }
+}
+
+/// The part of a connection every handle shares.
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    /// Whether `drain()` would return `Ok` at once: a copy of
+    /// [`Connection::drain_ready`] refreshed whenever the lock is released,
+    /// so the common drain takes no lock.
+    drain_ready: AtomicBool,
+    /// Whether the core has something for the reader
+    /// ([`Connection::has_news`]), refreshed the same way: the reader
+    /// looks at it before each read and takes the lock only when it is set.
+    news: AtomicBool,
+    /// How many bytes the reader holds, stored by the reader after each
+    /// read (without the lock) and whenever it takes news (with it). The
+    /// driver hands it to the core before receiving, so the pause rule
+    /// counts what the reader holds now, not at its last visit.
+    reader_len: AtomicUsize,
+    peername: Option<Address>,
+    sockname: Option<Address>,
+    is_tcp: bool,
+    /// The runtime, for the timers.
+    rt: RuntimeRef,
+    /// Whether the connection was accepted by a server.
+    server_side: bool,
+    /// The host a client connection was opened with (the default
+    /// `server_hostname` of `start_tls`).
+    host: Option<String>,
+}
+
+/// The locked state. Releasing it refreshes the [`Shared`] flags (while
+/// still holding the lock, so they describe the state as the last critical
+/// section left it), then wakes whoever the core named.
+pub(crate) struct StateGuard<'a> {
+    guard: Option<MutexGuard<'a, State>>,
+    shared: &'a Shared,
+    /// The driver's own turn: it does not need waking for what it did.
+    driver_turn: bool,
+}
+
+impl Deref for StateGuard<'_> {
+    type Target = State;
+    fn deref(&self) -> &State {
+        self.guard.as_ref().expect("held until dropped")
+    }
+}
+
+impl DerefMut for StateGuard<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        self.guard.as_mut().expect("held until dropped")
+    }
+}
+
+impl Drop for StateGuard<'_> {
+    fn drop(&mut self) {
+        let Some(mut g) = self.guard.take() else {
+            return;
+        };
+        let st = &mut *g;
+        let mut wake = st.core.take_wake();
+        if self.driver_turn {
+            wake = wake.without(Wake::DRIVER);
+        }
+        let to_wake = ToWake::take(wake, &mut st.wakers);
+        self.shared
+            .drain_ready
+            .store(st.core.drain_ready(), Ordering::Release);
+        self.shared
+            .news
+            .store(st.core.has_news(), Ordering::Release);
+        drop(g);
+        to_wake.wake();
+    }
+}
+
+fn register(list: &mut Vec<Waker>, cx: &Context<'_>) {
+    if !list.iter().any(|w| w.will_wake(cx.waker())) {
+        list.push(cx.waker().clone());
+    }
+}
+
+fn set_waker(slot: &mut Option<Waker>, cx: &Context<'_>) {
+    match slot {
+        Some(w) if w.will_wake(cx.waker()) => {}
+        _ => *slot = Some(cx.waker().clone()),
+    }
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> StateGuard<'_> {
+        // A panic while the lock was held cannot leave the state half
+        // updated in a way that matters more than losing the connection.
+        StateGuard {
+            guard: Some(self.state.lock().unwrap_or_else(|p| p.into_inner())),
+            shared: self,
+            driver_turn: false,
+        }
+    }
+
+    /// asyncio's `close()`: flush, then close. Idempotent.
+    pub(crate) fn close(&self) {
+        self.lock().core.close();
+    }
+
+    /// asyncio's `abort()`: drop the buffer and close.
+    pub(crate) fn abort(&self) {
+        self.lock().core.abort();
+    }
+
+    /// Waits for the TLS handshake (at once `Ok` without TLS).
+    pub(crate) fn poll_handshake(&self, cx: &mut Context<'_>) -> Poll<Result<(), TlsError>> {
+        let mut st = self.lock();
+        match st.core.handshake() {
+            HandshakeState::Done => Poll::Ready(Ok(())),
+            HandshakeState::Failed(e) => Poll::Ready(Err(e)),
+            HandshakeState::Pending => {
+                register(&mut st.wakers.handshake, cx);
+                Poll::Pending
+            }
+        }
+    }
+
+    /// Waits for the TLS handshake.
+    pub(crate) async fn handshake(&self) -> Result<(), TlsError> {
+        poll_fn(|cx| self.poll_handshake(cx)).await
+    }
+}
+
+/// How a connection was made, for [`new_connection`].
+pub(crate) struct NewConnection {
+    /// The runtime (timers).
+    pub(crate) rt: RuntimeRef,
+    /// Accepted by a server.
+    pub(crate) server_side: bool,
+    /// The host a client connected to, if any.
+    pub(crate) host: Option<String>,
+    /// TLS from the start.
+    pub(crate) tls: Option<TlsSession>,
+}
+
+/// A new connection over `sock`: its reader, its writer, the shared state
+/// (for a server's client list) and the driver future to spawn.
+pub(crate) fn new_connection(
+    conn: NewConnection,
+    sock: Box<dyn Socket>,
+    limit: usize,
+    peername: Option<Address>,
+    on_finished: Option<OnFinished>,
+) -> (StreamReader, StreamWriter, Arc<Shared>, BoxFuture<()>) {
+    let fd = sock.as_fd();
+    let sref = SockRef::from(&fd);
+    let is_tcp = matches!(
+        sref.domain(),
+        Ok(d) if d == socket2::Domain::IPV4 || d == socket2::Domain::IPV6
+    );
+    if is_tcp {
+        // asyncio sets TCP_NODELAY on every TCP stream transport.
+        if let Err(e) = sref.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY failed: {e}");
+        }
+    }
+    let sockname = Address::local_of(&fd);
+    let peername = peername.or_else(|| Address::peer_of(&fd));
+    let core = match conn.tls {
+        Some(session) => Connection::with_tls(limit, session, Instant::now()),
+        None => Connection::new(limit),
+    };
+    let state = State {
+        core,
+        sock: Some(sock),
+        wakers: Wakers::default(),
+        timer: None,
+        on_finished,
+    };
+    let shared = Arc::new(Shared {
+        drain_ready: AtomicBool::new(state.core.drain_ready()),
+        news: AtomicBool::new(false),
+        reader_len: AtomicUsize::new(0),
+        state: Mutex::new(state),
+        peername,
+        sockname,
+        is_tcp,
+        rt: conn.rt,
+        server_side: conn.server_side,
+        host: conn.host,
+    });
+    let driver = {
+        let shared = shared.clone();
+        Box::pin(poll_fn(move |cx| shared.poll_drive(cx))) as BoxFuture<()>
+    };
+    (
+        StreamReader::new(shared.clone(), limit),
+        StreamWriter::new(shared.clone()),
+        shared,
+        driver,
+    )
+}

@@ -1,0 +1,286 @@
+//! The reading half of a connection: the application's reader core, fed
+//! from the [`Connection`](crate::connection::Connection) when news arrived.
+
+use super::{set_waker, Shared};
+use crate::error::{ReadError, StoredError};
+use bytes::Bytes;
+use futures_core::Stream;
+use reader_core::{Reader, Separators};
+use std::fmt;
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+/// The reading half of a connection: asyncio's `StreamReader`.
+///
+/// Every read is cancel-safe: a read future that is dropped before it
+/// completes (a timeout, a `select!`) consumes nothing, and the next read
+/// sees every byte. One read at a time is a compile-time rule (`&mut self`),
+/// where asyncio raises "another coroutine is already waiting".
+///
+/// Reads fail with [`ReadError`]: asyncio's `IncompleteReadError`,
+/// `LimitOverrunError`, the over-long-line `ValueError`, or the error the
+/// connection ended with (a reset, say).
+pub struct StreamReader {
+    shared: Arc<Shared>,
+    /// The reader's own core: bytes already taken from the inbox. Kept out
+    /// of the shared state so that reading what is buffered takes no lock.
+    core: Reader<StoredError>,
+}
+
+impl fmt::Debug for StreamReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamReader")
+            .field("buffered", &self.buffered_len())
+            .field("limit", &self.core.limit())
+            .field("eof", &self.core.eof_received())
+            .field("exception", &self.exception())
+            .finish()
+    }
+}
+
+impl StreamReader {
+    pub(super) fn new(shared: Arc<Shared>, limit: usize) -> StreamReader {
+        StreamReader {
+            shared,
+            core: Reader::new(limit).unwrap_or_default(),
+        }
+    }
+
+    /// Whether this reader belongs to the connection `shared`.
+    pub(super) fn is_of(&self, shared: &Arc<Shared>) -> bool {
+        Arc::ptr_eq(&self.shared, shared)
+    }
+
+    /// The reader's core (for `start_tls`'s hand-back).
+    pub(super) fn core_mut(&mut self) -> &mut Reader<StoredError> {
+        &mut self.core
+    }
+
+    /// Runs `op` on the core: without a lock while nothing new arrived and
+    /// the op completes; with it to take news, to wait, or to resume a
+    /// paused driver.
+    fn poll_op<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&mut Reader<StoredError>) -> Poll<T>,
+    ) -> Poll<T> {
+        self.sync();
+        let Self { shared, core } = self;
+        loop {
+            let was_paused = core.reading_paused();
+            let r = op(core);
+            if r.is_ready() {
+                shared.reader_len.store(core.len(), Ordering::Relaxed);
+                if was_paused && !core.reading_paused() {
+                    shared.lock().core.reader_len(core.len(), false);
+                }
+                return r;
+            }
+            // Pending: look again under the lock, so that data arriving
+            // now is either seen here or wakes us.
+            let mut st = shared.lock();
+            let again = st.core.has_news();
+            if again {
+                st.core.sync_reader(core);
+            } else {
+                set_waker(&mut st.wakers.reader, cx);
+                // The core resumed before waiting (asyncio's rule).
+                st.core.reader_len(core.len(), core.reading_paused());
+            }
+            shared.reader_len.store(core.len(), Ordering::Relaxed);
+            drop(st);
+            if !again {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// Up to `n` bytes, once any are available; an empty `Bytes` at EOF.
+    /// `read(0)` returns at once (or reports a stored error).
+    pub async fn read(&mut self, n: usize) -> Result<Bytes, ReadError> {
+        poll_fn(|cx| self.poll_op(cx, |r| r.read(n))).await
+    }
+
+    /// Everything until EOF (asyncio's `read()` / `read(-1)`).
+    pub async fn read_to_eof(&mut self) -> Result<Bytes, ReadError> {
+        poll_fn(|cx| self.poll_op(cx, |r| r.read_to_eof())).await
+    }
+
+    /// One line, ending with `\n`; at EOF the rest without it, or an empty
+    /// `Bytes` when nothing is left. A line longer than the limit is
+    /// discarded and reported as [`ReadError::LineTooLong`].
+    ///
+    /// ```no_run
+    /// # async fn f(reader: &mut streams_common::StreamReader) -> Result<(), streams_common::ReadError> {
+    /// let line = reader.readline().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn readline(&mut self) -> Result<Bytes, ReadError> {
+        poll_fn(|cx| self.poll_op(cx, |r| r.readline())).await
+    }
+
+    /// Exactly `n` bytes; [`ReadError::Incomplete`] with what arrived if
+    /// EOF comes first.
+    pub async fn readexactly(&mut self, n: usize) -> Result<Bytes, ReadError> {
+        poll_fn(|cx| self.poll_op(cx, |r| r.readexactly(n))).await
+    }
+
+    /// Data up to and including a separator, or the earliest-ending of
+    /// several (`b"\r\n"`, `&[b"\n".as_slice(), b"\r"]`).
+    pub async fn readuntil<'s>(
+        &mut self,
+        separators: impl Into<Separators<'s>>,
+    ) -> Result<Bytes, ReadError> {
+        let seps = separators.into();
+        poll_fn(|cx| self.poll_op(cx, |r| r.readuntil(seps))).await
+    }
+
+    /// [`readline`](Self::readline) into a buffer of yours: appends the
+    /// line to `buf` and returns its length (0 at EOF), with the same
+    /// errors. No allocation and no reference counting per line, like
+    /// tokio's `read_until` into a reused `Vec`: the fastest way to read
+    /// lines. Cancel-safe: `buf` is only touched when a line is complete.
+    ///
+    /// ```no_run
+    /// # async fn f(mut reader: streams_common::StreamReader) -> Result<(), streams_common::ReadError> {
+    /// let mut line = Vec::new();
+    /// while reader.readline_into(&mut line).await? > 0 {
+    ///     print!("{}", String::from_utf8_lossy(&line));
+    ///     line.clear();
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn readline_into(&mut self, buf: &mut Vec<u8>) -> Result<usize, ReadError> {
+        poll_fn(|cx| {
+            self.poll_op(cx, |r| {
+                r.readline_borrowed().map_ok(|line| {
+                    buf.extend_from_slice(line);
+                    line.len()
+                })
+            })
+        })
+        .await
+    }
+
+    /// [`readuntil`](Self::readuntil) into a buffer of yours: appends the
+    /// chunk to `buf` and returns its length, with the same errors (the
+    /// data an [`Incomplete`](ReadError::Incomplete) error carries is not
+    /// appended).
+    pub async fn readuntil_into<'s>(
+        &mut self,
+        separators: impl Into<Separators<'s>>,
+        buf: &mut Vec<u8>,
+    ) -> Result<usize, ReadError> {
+        let seps = separators.into();
+        poll_fn(|cx| {
+            self.poll_op(cx, |r| {
+                r.readuntil_borrowed(seps).map_ok(|chunk| {
+                    buf.extend_from_slice(chunk);
+                    chunk.len()
+                })
+            })
+        })
+        .await
+    }
+
+    /// Whether EOF was received and everything was read.
+    pub fn at_eof(&mut self) -> bool {
+        self.sync();
+        self.core.at_eof()
+    }
+
+    /// The error the connection ended with, if any (asyncio's
+    /// `exception()`).
+    pub fn exception(&self) -> Option<StoredError> {
+        match self.core.error() {
+            Some(e) => Some(e.clone()),
+            None => self.shared.lock().core.error().cloned(),
+        }
+    }
+
+    /// The buffer limit.
+    pub fn limit(&self) -> usize {
+        self.core.limit()
+    }
+
+    /// How many received bytes wait in the buffer.
+    pub fn buffered_len(&self) -> usize {
+        self.core.len() + self.shared.lock().core.received_len()
+    }
+
+    /// Removes and returns every buffered byte, for handing the stream over
+    /// to another protocol.
+    pub fn take_buffered(&mut self) -> bytes::BytesMut {
+        self.sync();
+        let out = self.core.take_buffered();
+        let mut st = self.shared.lock();
+        st.core.reader_len(0, false);
+        self.shared.reader_len.store(0, Ordering::Relaxed);
+        drop(st);
+        out
+    }
+
+    /// Takes whatever the driver received since the last read.
+    #[inline]
+    fn sync(&mut self) {
+        if self.shared.news.load(Ordering::Acquire) {
+            let mut st = self.shared.lock();
+            st.core.sync_reader(&mut self.core);
+            self.shared
+                .reader_len
+                .store(self.core.len(), Ordering::Relaxed);
+        }
+    }
+
+    /// The lines of the stream as a [`Stream`] (asyncio's `async for line
+    /// in reader`): each item is one `readline()`; the stream ends at EOF,
+    /// and after yielding an error.
+    ///
+    /// ```no_run
+    /// use futures::StreamExt;
+    /// # async fn f(mut reader: streams_common::StreamReader) {
+    /// let mut lines = reader.lines();
+    /// while let Some(line) = lines.next().await {
+    ///     println!("{:?}", line);
+    /// }
+    /// # }
+    /// ```
+    pub fn lines(&mut self) -> Lines<'_> {
+        Lines {
+            reader: self,
+            done: false,
+        }
+    }
+}
+
+/// The [`Stream`] of lines returned by [`StreamReader::lines`].
+pub struct Lines<'a> {
+    reader: &'a mut StreamReader,
+    done: bool,
+}
+
+impl Stream for Lines<'_> {
+    type Item = Result<Bytes, ReadError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        let r = std::task::ready!(this.reader.poll_op(cx, |r| r.readline()));
+        Poll::Ready(match r {
+            Ok(line) if line.is_empty() => {
+                this.done = true;
+                None
+            }
+            Ok(line) => Some(Ok(line)),
+            Err(e) => {
+                this.done = true;
+                Some(Err(e))
+            }
+        })
+    }
+}

@@ -1,0 +1,174 @@
+//! The receive side: bytes (plaintext) on their way to the reader, EOF and
+//! the error after them, and the flow-control decision.
+
+use crate::error::StoredError;
+use reader_core::Reader;
+
+/// How much room each receive is offered.
+pub(super) const READ_SIZE: usize = 64 * 1024;
+/// The room offered for the first receive: an idle connection's whole
+/// receive buffer.
+const FIRST_READ_SIZE: usize = 4 * 1024;
+/// A receive goes into the buffer's remaining room while at least this
+/// much is left; below it, into fresh room of the full size. The reader
+/// holds on to the chunks it was handed, so the room behind them cannot
+/// be reclaimed: asking for the full size every time would allocate (and
+/// zero) a new buffer per receive.
+const MIN_RECV_ROOM: usize = 8 * 1024;
+
+/// Received data and events on their way to the reader.
+///
+/// The application's reader keeps its [`Reader`] to itself, so that
+/// reading a line that is already buffered needs nothing from the
+/// connection; received bytes wait here (the driver receives straight into
+/// this buffer's spare room) and move to the reader without a copy when it
+/// next looks.
+pub(super) struct Inbox {
+    /// Bytes received: a `Reader` used as a plain receive buffer (its own
+    /// EOF, error and flow control are not used).
+    data: Reader<()>,
+    limit: usize,
+    /// How many bytes the reader held when it last reported.
+    reader_len: usize,
+    /// asyncio's `pause_reading()`: the reader plus the inbox are above
+    /// `2 * limit`.
+    paused: bool,
+    /// Some data was received: until then receives are offered only
+    /// `FIRST_READ_SIZE`, so an idle connection holds a small buffer.
+    started: bool,
+    eof: bool,
+    error: Option<StoredError>,
+    /// The reader has taken `eof` / `error`.
+    eof_taken: bool,
+    error_taken: bool,
+}
+
+impl Inbox {
+    pub(super) fn new(limit: usize) -> Self {
+        let limit = if limit == 0 {
+            reader_core::DEFAULT_LIMIT
+        } else {
+            limit
+        };
+        Inbox {
+            // Never used for flow control: any limit will do.
+            data: Reader::new(usize::MAX / 4).unwrap_or_default(),
+            limit,
+            reader_len: 0,
+            paused: false,
+            started: false,
+            eof: false,
+            error: None,
+            eof_taken: false,
+            error_taken: false,
+        }
+    }
+
+    pub(super) fn limit(&self) -> usize {
+        self.limit
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    pub(super) fn is_paused(&self) -> bool {
+        self.paused
+    }
+
+    pub(super) fn error(&self) -> Option<&StoredError> {
+        self.error.as_ref()
+    }
+
+    /// Whether the reader has something to take.
+    pub(super) fn has_news(&self) -> bool {
+        !self.data.is_empty()
+            || (self.eof && !self.eof_taken)
+            || (self.error.is_some() && !self.error_taken)
+    }
+
+    /// Room to receive into: what is left of the current buffer while that
+    /// is at least [`MIN_RECV_ROOM`], else fresh room.
+    pub(super) fn recv_room(&mut self) -> &mut [u8] {
+        let room = if self.started {
+            READ_SIZE
+        } else {
+            FIRST_READ_SIZE
+        };
+        let min = MIN_RECV_ROOM.min(room);
+        let min = if self.data.spare_capacity(0).len() >= min {
+            min
+        } else {
+            room
+        };
+        self.data.spare_capacity(min)
+    }
+
+    /// `n` bytes were written into the room: asyncio pauses the transport
+    /// once more than twice the limit is buffered.
+    pub(super) fn commit(&mut self, n: usize) {
+        self.started = true;
+        // Cannot fail: n fits the room and EOF is never fed to `data`.
+        let _ = self.data.commit(n);
+        if self.data.len().saturating_add(self.reader_len) > self.limit.saturating_mul(2) {
+            self.paused = true;
+        }
+    }
+
+    /// The reader holds `len` bytes now.
+    pub(super) fn set_reader_len(&mut self, len: usize) {
+        self.reader_len = len;
+    }
+
+    /// Takes the bytes received (the ciphertext that arrived before TLS
+    /// was installed).
+    pub(super) fn take_data(&mut self) -> bytes::BytesMut {
+        self.data.take_buffered()
+    }
+
+    pub(super) fn set_eof(&mut self) {
+        self.eof = true;
+    }
+
+    /// The connection ended with `e` (the first error counts).
+    pub(super) fn set_error(&mut self, e: StoredError) {
+        if self.error.is_none() {
+            self.error = Some(e);
+        }
+    }
+
+    /// Whether the reader was given EOF or an error: nothing more is
+    /// delivered after that.
+    pub(super) fn ended(&self) -> bool {
+        self.eof || self.error.is_some()
+    }
+
+    /// Moves everything into the reader: the bytes (without a copy), then
+    /// EOF, then the error.
+    pub(super) fn deliver_to(&mut self, reader: &mut Reader<StoredError>) {
+        if !self.data.is_empty() {
+            // Cannot fail: EOF is fed to the reader only after the bytes.
+            let _ = reader.feed_bytes(self.data.take_buffered().freeze());
+        }
+        if self.eof && !self.eof_taken {
+            self.eof_taken = true;
+            reader.feed_eof();
+        }
+        if let (Some(e), false) = (&self.error, self.error_taken) {
+            self.error_taken = true;
+            reader.set_error(e.clone());
+        }
+    }
+
+    /// The reader holds `len` bytes and decided `reader_paused` (the same
+    /// rule, applied to its own buffer, with asyncio's hysteresis and its
+    /// resume-before-waiting): the transport follows that decision.
+    /// Returns whether reading resumed.
+    pub(super) fn reader_synced(&mut self, len: usize, reader_paused: bool) -> bool {
+        self.reader_len = len;
+        let paused = reader_paused;
+        let resumed = self.paused && !paused;
+        self.paused = paused;
+        resumed
+    }
+}
