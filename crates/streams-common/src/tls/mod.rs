@@ -70,8 +70,12 @@ pub const TLS_WRITE_CHUNK: usize = 64 * 1024;
 pub use config::{
     provider, server_config, server_config_with_client_auth, StartTlsOptions, TlsClient, TlsConfig,
 };
-pub use error::{tls_error, TlsError};
+pub use error::{tls_error, IoFailure, TlsError};
 pub use info::TlsInfo;
 
+// The connection driver (conn.rs) still has its own copy and switches to
+// this one separately; drop the allow then.
+#[allow(unused_imports)]
+pub(crate) use error::handshake_failure;
 pub(crate) use info::info;
 pub(crate) use session::{check_timeouts, Handshake, TlsSetup};
