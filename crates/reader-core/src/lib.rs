@@ -79,7 +79,7 @@ mod separators;
 
 pub use error::{InvalidArgument, ReadError};
 pub use op::{Op, Outcome};
-pub use reader::{Reader, DEFAULT_LIMIT};
+pub use reader::{Reader, DEFAULT_LIMIT, MAX_SPARE_CAPACITY};
 pub use separators::Separators;
 
 pub use bytes::{Bytes, BytesMut};

@@ -10,6 +10,12 @@ use core::task::{ready, Poll};
 /// asyncio's default buffer limit: 64 KiB.
 pub const DEFAULT_LIMIT: usize = 64 * 1024;
 
+/// The most spare room [`Reader::spare_capacity`] grows the buffer for:
+/// 64 MiB. Larger requests are clamped to it (a request near `usize::MAX`
+/// cannot be allocated, and no socket read returns anywhere near this much:
+/// a read returns at most what the socket's receive buffer holds).
+pub const MAX_SPARE_CAPACITY: usize = 64 * 1024 * 1024;
+
 /// asyncio's `StreamReader`, without the I/O.
 ///
 /// A driver puts in what the transport received ([`feed`](Self::feed),
@@ -201,6 +207,11 @@ impl<E> Reader<E> {
     /// bytes it wrote. The room is initialised memory (zeroed once when the
     /// buffer grows, then reused), so it can go straight to a `read` call.
     ///
+    /// `min` is clamped to [`MAX_SPARE_CAPACITY`]: any size, up to
+    /// `usize::MAX`, gets a room of at least `min.min(MAX_SPARE_CAPACITY)`
+    /// bytes (never an empty one, which a `read` would report as EOF), and
+    /// never a panic. Commit only what was written into the returned room.
+    ///
     /// ```
     /// use reader_core::Reader;
     /// use std::io::Read;
@@ -212,7 +223,7 @@ impl<E> Reader<E> {
     /// assert_eq!(&*r.buffered(), b"ping\n");
     /// ```
     pub fn spare_capacity(&mut self, min: usize) -> &mut [u8] {
-        self.buf.spare_mut(min)
+        self.buf.spare_mut(min.min(MAX_SPARE_CAPACITY))
     }
 
     /// Marks `n` bytes written into [`spare_capacity`](Self::spare_capacity)
