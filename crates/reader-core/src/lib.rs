@@ -5,7 +5,8 @@
 //! and nothing else: no sockets, no runtime, no clock. Bytes and events go
 //! in; results and flow-control decisions come out. The async adapters of
 //! this project drive it over real transports; fuzzers and custom executors
-//! drive it by hand.
+//! drive it by hand. The flow-control rule it applies is public in
+//! [`flow`], for drivers that keep a receive buffer of their own.
 //!
 //! The semantics are CPython's (3.13 where versions differ), checked against
 //! traces recorded from CPython itself:
@@ -70,6 +71,8 @@
 #![warn(missing_docs)]
 
 extern crate alloc;
+
+pub mod flow;
 
 mod buffer;
 mod error;

@@ -2,6 +2,7 @@
 
 use crate::buffer::RecvBuffer;
 use crate::error::{InvalidArgument, ReadError};
+use crate::flow;
 use crate::separators::{find, Found, SearchMemo, Separators};
 use alloc::borrow::Cow;
 use bytes::{Bytes, BytesMut};
@@ -33,6 +34,7 @@ pub const MAX_SPARE_CAPACITY: usize = 64 * 1024 * 1024;
 /// reading from the transport while [`reading_paused`](Self::reading_paused)
 /// is `true` (more than `2 * limit` bytes buffered); reads turn it off again
 /// once the buffer is at or below `limit`, and before they answer `Pending`.
+/// The rule is the one of the [`flow`](crate::flow) module.
 ///
 /// ```
 /// use reader_core::{Reader, ReadError};
@@ -485,16 +487,17 @@ impl<E> Reader<E> {
     }
 
     /// asyncio pauses the transport when a feed leaves more than twice the
-    /// limit buffered.
+    /// limit buffered ([`flow::should_pause`]).
     #[inline]
     fn after_feed(&mut self) {
-        if !self.paused && self.flow_len() > self.limit.saturating_mul(2) {
+        if !self.paused && flow::should_pause(self.flow_len(), self.limit) {
             self.paused = true;
         }
     }
 
     /// After a read consumed data: the search memo is stale, and asyncio
-    /// resumes the transport once the buffer is down to the limit.
+    /// resumes the transport once the buffer is down to the limit
+    /// ([`flow::should_resume`]).
     #[inline]
     fn consumed(&mut self) {
         self.consuming(self.flow_len());
@@ -505,7 +508,7 @@ impl<E> Reader<E> {
     #[inline]
     fn consuming(&mut self, left: usize) {
         self.memo.reset();
-        if self.paused && left <= self.limit {
+        if self.paused && flow::should_resume(left, self.limit) {
             self.paused = false;
         }
     }
