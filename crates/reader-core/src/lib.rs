@@ -5,7 +5,8 @@
 //! and nothing else: no sockets, no runtime, no clock. Bytes and events go
 //! in; results and flow-control decisions come out. The async adapters of
 //! this project drive it over real transports; fuzzers and custom executors
-//! drive it by hand.
+//! drive it by hand. The flow-control rule it applies is public in
+//! [`flow`], for drivers that keep a receive buffer of their own.
 //!
 //! The semantics are CPython's (3.13 where versions differ), checked against
 //! traces recorded from CPython itself:
@@ -71,6 +72,8 @@
 
 extern crate alloc;
 
+pub mod flow;
+
 mod buffer;
 mod error;
 mod op;
@@ -79,7 +82,7 @@ mod separators;
 
 pub use error::{InvalidArgument, ReadError};
 pub use op::{Op, Outcome};
-pub use reader::{Reader, DEFAULT_LIMIT};
+pub use reader::{Reader, DEFAULT_LIMIT, MAX_SPARE_CAPACITY};
 pub use separators::Separators;
 
 pub use bytes::{Bytes, BytesMut};

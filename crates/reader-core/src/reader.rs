@@ -2,6 +2,7 @@
 
 use crate::buffer::RecvBuffer;
 use crate::error::{InvalidArgument, ReadError};
+use crate::flow;
 use crate::separators::{find, Found, SearchMemo, Separators};
 use alloc::borrow::Cow;
 use bytes::{Bytes, BytesMut};
@@ -9,6 +10,12 @@ use core::task::{ready, Poll};
 
 /// asyncio's default buffer limit: 64 KiB.
 pub const DEFAULT_LIMIT: usize = 64 * 1024;
+
+/// The most spare room [`Reader::spare_capacity`] grows the buffer for:
+/// 64 MiB. Larger requests are clamped to it (a request near `usize::MAX`
+/// cannot be allocated, and no socket read returns anywhere near this much:
+/// a read returns at most what the socket's receive buffer holds).
+pub const MAX_SPARE_CAPACITY: usize = 64 * 1024 * 1024;
 
 /// asyncio's `StreamReader`, without the I/O.
 ///
@@ -27,6 +34,7 @@ pub const DEFAULT_LIMIT: usize = 64 * 1024;
 /// reading from the transport while [`reading_paused`](Self::reading_paused)
 /// is `true` (more than `2 * limit` bytes buffered); reads turn it off again
 /// once the buffer is at or below `limit`, and before they answer `Pending`.
+/// The rule is the one of the [`flow`](crate::flow) module.
 ///
 /// ```
 /// use reader_core::{Reader, ReadError};
@@ -201,6 +209,11 @@ impl<E> Reader<E> {
     /// bytes it wrote. The room is initialised memory (zeroed once when the
     /// buffer grows, then reused), so it can go straight to a `read` call.
     ///
+    /// `min` is clamped to [`MAX_SPARE_CAPACITY`]: any size, up to
+    /// `usize::MAX`, gets a room of at least `min.min(MAX_SPARE_CAPACITY)`
+    /// bytes (never an empty one, which a `read` would report as EOF), and
+    /// never a panic. Commit only what was written into the returned room.
+    ///
     /// ```
     /// use reader_core::Reader;
     /// use std::io::Read;
@@ -212,7 +225,7 @@ impl<E> Reader<E> {
     /// assert_eq!(&*r.buffered(), b"ping\n");
     /// ```
     pub fn spare_capacity(&mut self, min: usize) -> &mut [u8] {
-        self.buf.spare_mut(min)
+        self.buf.spare_mut(min.min(MAX_SPARE_CAPACITY))
     }
 
     /// Marks `n` bytes written into [`spare_capacity`](Self::spare_capacity)
@@ -474,16 +487,17 @@ impl<E> Reader<E> {
     }
 
     /// asyncio pauses the transport when a feed leaves more than twice the
-    /// limit buffered.
+    /// limit buffered ([`flow::should_pause`]).
     #[inline]
     fn after_feed(&mut self) {
-        if !self.paused && self.flow_len() > self.limit.saturating_mul(2) {
+        if !self.paused && flow::should_pause(self.flow_len(), self.limit) {
             self.paused = true;
         }
     }
 
     /// After a read consumed data: the search memo is stale, and asyncio
-    /// resumes the transport once the buffer is down to the limit.
+    /// resumes the transport once the buffer is down to the limit
+    /// ([`flow::should_resume`]).
     #[inline]
     fn consumed(&mut self) {
         self.consuming(self.flow_len());
@@ -494,7 +508,7 @@ impl<E> Reader<E> {
     #[inline]
     fn consuming(&mut self, left: usize) {
         self.memo.reset();
-        if self.paused && left <= self.limit {
+        if self.paused && flow::should_resume(left, self.limit) {
             self.paused = false;
         }
     }

@@ -74,7 +74,10 @@
 //! room[..3].copy_from_slice(b"hi\n");
 //! conn.handle_received(3);
 //! conn.sync_reader(&mut reader);
-//! assert_eq!(reader.readline(), Poll::Ready(Ok("hi\n".into())));
+//! match reader.readline() {
+//!     Poll::Ready(Ok(line)) => assert_eq!(line, "hi\n"),
+//!     other => panic!("{other:?}"),
+//! }
 //! // The application answers; the driver sends it.
 //! conn.write(b"ok\n").unwrap();
 //! assert_eq!(conn.poll_transmit(Instant::now()), Transmit::Send(b"ok\n"));

@@ -110,7 +110,10 @@ impl Inbox {
         self.started = true;
         // Cannot fail: n fits the room and EOF is never fed to `data`.
         let _ = self.data.commit(n);
-        if self.data.len().saturating_add(self.reader_len) > self.limit.saturating_mul(2) {
+        if reader_core::flow::should_pause(
+            self.data.len().saturating_add(self.reader_len),
+            self.limit,
+        ) {
             self.paused = true;
         }
     }

@@ -118,24 +118,6 @@ pub enum HandshakeState {
     Failed(TlsError),
 }
 
-/// The handshake failure a lost connection means.
-fn handshake_failure(e: Option<&io::Error>) -> TlsError {
-    match e {
-        Some(e) => match crate::tls::tls_error(e) {
-            Some(t) => t.clone(),
-            None if matches!(
-                e.kind(),
-                io::ErrorKind::ConnectionReset | io::ErrorKind::UnexpectedEof
-            ) =>
-            {
-                TlsError::HandshakeEof
-            }
-            None => TlsError::Handshake(rustls::Error::General(e.to_string())),
-        },
-        None => TlsError::Closed,
-    }
-}
-
 /// A connection's TLS layer.
 pub(super) struct Tls {
     conn: rustls::Connection,
@@ -233,7 +215,7 @@ impl Tls {
         if self.handshake != HandshakeState::Pending {
             return false;
         }
-        self.handshake = HandshakeState::Failed(handshake_failure(e));
+        self.handshake = HandshakeState::Failed(crate::tls::handshake_failure(e));
         true
     }
 
