@@ -24,6 +24,35 @@ pub fn clone_io_error(e: &io::Error) -> io::Error {
     }
 }
 
+/// The `io::Error` a connection's stored error is reported as, each time
+/// it is reported: the same OS error code when there is one, the same
+/// [`TlsError`](crate::TlsError) for TLS failures, otherwise the same kind
+/// and message with the stored error itself as the
+/// [`source`](std::error::Error::source), so nothing of it is lost.
+pub fn stored_io_error(e: &StoredError) -> io::Error {
+    if crate::tls::tls_error(e).is_some() || e.raw_os_error().is_some() {
+        return clone_io_error(e);
+    }
+    io::Error::new(e.kind(), SharedError(e.clone()))
+}
+
+/// A stored error inside a reported one: displays as it, and is its
+/// source.
+#[derive(Debug)]
+struct SharedError(StoredError);
+
+impl fmt::Display for SharedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for SharedError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
 /// asyncio's `ConnectionResetError('Connection lost')`, what `drain()`
 /// reports once the connection is over.
 pub fn connection_lost() -> io::Error {
@@ -437,5 +466,28 @@ mod tests {
         let c = clone_io_error(&e);
         assert_eq!(c.kind(), io::ErrorKind::ConnectionReset);
         assert_eq!(c.to_string(), "Connection lost");
+    }
+
+    #[test]
+    fn a_stored_error_is_reported_with_its_kind_code_and_source() {
+        #[derive(Debug)]
+        struct Cause;
+        impl fmt::Display for Cause {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("the cause")
+            }
+        }
+        impl std::error::Error for Cause {}
+
+        let stored: StoredError = Arc::new(io::Error::new(io::ErrorKind::TimedOut, Cause));
+        let reported = stored_io_error(&stored);
+        assert_eq!(reported.kind(), io::ErrorKind::TimedOut);
+        assert_eq!(reported.to_string(), "the cause");
+        let source = std::error::Error::source(reported.get_ref().unwrap()).unwrap();
+        let original = source.downcast_ref::<io::Error>().unwrap();
+        assert!(original.get_ref().unwrap().is::<Cause>());
+
+        let os: StoredError = Arc::new(io::Error::from_raw_os_error(113));
+        assert_eq!(stored_io_error(&os).raw_os_error(), Some(113));
     }
 }

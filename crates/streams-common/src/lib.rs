@@ -30,8 +30,8 @@ pub use connect::{
     open_unix_connection_with_socket, Family, OpenOptions,
 };
 pub use error::{
-    clone_io_error, connection_lost, ArgumentError, ConnectError, ReadError, ServerError,
-    StoredError,
+    clone_io_error, connection_lost, stored_io_error, ArgumentError, ConnectError, ReadError,
+    ServerError, StoredError,
 };
 pub use server::{
     accept_action, start_server, start_server_with_socket, start_unix_server,

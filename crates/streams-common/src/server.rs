@@ -461,9 +461,19 @@ impl ServerInner {
                 return;
             }
             let mut fut = (inner.handler)(reader, writer);
+            // A writer dropped during a poll closes the connection after
+            // that poll: after the failure is reported, if it failed.
+            let mut dropped = false;
             let outcome = poll_fn(|cx| {
-                std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx)))
-                    .unwrap_or_else(|p| Poll::Ready(Err(panic_failure(p))))
+                let (r, d) = shared.deferring_writer_close(|| {
+                    std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx)))
+                        .unwrap_or_else(|p| Poll::Ready(Err(panic_failure(p))))
+                });
+                dropped |= d;
+                if dropped && r.is_pending() {
+                    shared.close();
+                }
+                r
             })
             .await;
             if let Err(e) = outcome {
@@ -474,6 +484,8 @@ impl ServerInner {
                 // Report first: once the peer sees the connection close,
                 // the failure has been reported.
                 inner.report(failure, peer.as_ref());
+                shared.close();
+            } else if dropped {
                 shared.close();
             }
         }));

@@ -24,10 +24,17 @@ use socket2::SockRef;
 use std::future::poll_fn;
 use std::ops::{Deref, DerefMut};
 use std::os::fd::AsFd;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
+
+/// Dropping the writer closes the connection.
+const WRITER_CLOSE_NOW: u8 = 0;
+/// Dropping the writer only records it (a server polls the handler).
+const WRITER_CLOSE_DEFERRED: u8 = 1;
+/// The writer was dropped while its close was deferred.
+const WRITER_DROPPED_WHILE_DEFERRED: u8 = 2;
 
 /// Called once when the connection's socket has been closed.
 pub(crate) type OnFinished = Box<dyn FnOnce() + Send>;
@@ -105,6 +112,9 @@ pub(crate) struct Shared {
     /// driver hands it to the core before receiving, so the pause rule
     /// counts what the reader holds now, not at its last visit.
     reader_len: AtomicUsize,
+    /// What dropping the writer does: one of the `WRITER_*` states (see
+    /// [`Shared::deferring_writer_close`]).
+    writer_close: AtomicU8,
     peername: Option<Address>,
     sockname: Option<Address>,
     is_tcp: bool,
@@ -196,6 +206,36 @@ impl Shared {
         self.lock().core.abort();
     }
 
+    /// Runs `f` (one poll of a server's handler) with the writer's close
+    /// deferred: if the writer is dropped meanwhile, the connection is not
+    /// closed then, and this returns `true` for the caller to close it
+    /// after `f` (once a failure is reported: the handler's future owns
+    /// the writer and drops it as it fails, and the peer must not see the
+    /// connection end before the failure is reported).
+    pub(crate) fn deferring_writer_close<T>(&self, f: impl FnOnce() -> T) -> (T, bool) {
+        self.writer_close
+            .store(WRITER_CLOSE_DEFERRED, Ordering::SeqCst);
+        let out = f();
+        let was = self.writer_close.swap(WRITER_CLOSE_NOW, Ordering::SeqCst);
+        (out, was == WRITER_DROPPED_WHILE_DEFERRED)
+    }
+
+    /// The writer was dropped: close, unless that is deferred.
+    pub(super) fn writer_dropped(&self) {
+        let deferred = self
+            .writer_close
+            .compare_exchange(
+                WRITER_CLOSE_DEFERRED,
+                WRITER_DROPPED_WHILE_DEFERRED,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            )
+            .is_ok();
+        if !deferred {
+            self.close();
+        }
+    }
+
     /// Waits for the TLS handshake (at once `Ok` without TLS).
     pub(crate) fn poll_handshake(&self, cx: &mut Context<'_>) -> Poll<Result<(), TlsError>> {
         let mut st = self.lock();
@@ -265,6 +305,7 @@ pub(crate) fn new_connection(
         drain_ready: AtomicBool::new(state.core.drain_ready()),
         news: AtomicBool::new(false),
         reader_len: AtomicUsize::new(0),
+        writer_close: AtomicU8::new(WRITER_CLOSE_NOW),
         state: Mutex::new(state),
         peername,
         sockname,

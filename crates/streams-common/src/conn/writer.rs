@@ -5,7 +5,7 @@
 use super::{register, Shared, StreamReader};
 use crate::addr::Address;
 use crate::connection::TlsSession;
-use crate::error::{clone_io_error, connection_lost};
+use crate::error::{connection_lost, stored_io_error};
 use crate::tls::{StartTlsOptions, TlsConfig, TlsError, TlsInfo};
 use crate::write_state::{DrainEnd, DrainStart, LimitsError, WriteError, Written};
 use socket2::SockRef;
@@ -45,7 +45,7 @@ impl fmt::Debug for StreamWriter {
 
 impl Drop for StreamWriter {
     fn drop(&mut self) {
-        self.shared.close();
+        self.shared.writer_dropped();
     }
 }
 
@@ -102,7 +102,7 @@ impl StreamWriter {
         }
         let start = match self.shared.lock().core.drain_start() {
             Ok(start) => start,
-            Err(e) => return Err(clone_io_error(&e)),
+            Err(e) => return Err(stored_io_error(&e)),
         };
         let ticket = match start {
             DrainStart::Ready => return Ok(()),
@@ -113,7 +113,7 @@ impl StreamWriter {
             let mut st = self.shared.lock();
             match st.core.drain_poll(ticket) {
                 Some(DrainEnd::Ok) => Poll::Ready(Ok(())),
-                Some(DrainEnd::Err(e)) => Poll::Ready(Err(clone_io_error(&e))),
+                Some(DrainEnd::Err(e)) => Poll::Ready(Err(stored_io_error(&e))),
                 None => {
                     register(&mut st.wakers.drain, cx);
                     Poll::Pending
@@ -176,7 +176,7 @@ impl StreamWriter {
             let mut st = self.shared.lock();
             if st.core.is_closed() {
                 return Poll::Ready(match st.core.lost_error() {
-                    Some(e) => Err(clone_io_error(e)),
+                    Some(e) => Err(stored_io_error(e)),
                     None => Ok(()),
                 });
             }

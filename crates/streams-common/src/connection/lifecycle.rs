@@ -76,7 +76,7 @@ impl Connection {
         self.pending_tls = None;
         let stored = error.map(Arc::new);
         if let Some(tls) = &mut self.tls {
-            if tls.fail_handshake(stored.as_deref()) {
+            if tls.fail_handshake(stored.as_ref()) {
                 self.wake |= Wake::HANDSHAKE;
             }
         }

@@ -3,6 +3,7 @@
 //! deadline. Plain bytes in memory only; the driver moves the ciphertext.
 
 use super::{Connection, Transmit, Wake};
+use crate::error::StoredError;
 use crate::tls::{TlsClient, TlsError, TlsInfo, TLS_HIGH_WATER, TLS_LOW_WATER, TLS_WRITE_CHUNK};
 use crate::write_state::Action;
 use bytes::BytesMut;
@@ -211,11 +212,17 @@ impl Tls {
 
     /// A pending handshake fails because the connection was lost with
     /// `e`. Returns whether it was pending.
-    pub(super) fn fail_handshake(&mut self, e: Option<&io::Error>) -> bool {
+    pub(super) fn fail_handshake(&mut self, e: Option<&StoredError>) -> bool {
         if self.handshake != HandshakeState::Pending {
             return false;
         }
-        self.handshake = HandshakeState::Failed(crate::tls::handshake_failure(e));
+        let failure = match crate::tls::handshake_failure(e.map(|e| &**e)) {
+            // The very error the connection stored: its kind, OS code and
+            // source all reach whoever waits for the handshake.
+            TlsError::Io(_) => TlsError::Io(e.cloned().map(Into::into).expect("from an error")),
+            other => other,
+        };
+        self.handshake = HandshakeState::Failed(failure);
         true
     }
 

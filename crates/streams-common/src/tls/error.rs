@@ -231,6 +231,13 @@ impl IoFailure {
     }
 }
 
+impl From<Arc<io::Error>> for IoFailure {
+    /// Shares `e` (a connection's stored error) without copying it.
+    fn from(e: Arc<io::Error>) -> Self {
+        IoFailure(e)
+    }
+}
+
 impl From<io::Error> for IoFailure {
     fn from(e: io::Error) -> Self {
         IoFailure::new(e)
