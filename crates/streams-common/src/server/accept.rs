@@ -11,7 +11,7 @@ use crate::tls::TlsSetup;
 use std::future::poll_fn;
 use std::io;
 use std::sync::Arc;
-use std::task::{Poll, Waker};
+use std::task::{ready, Poll};
 use std::time::Duration;
 
 /// How long accepting pauses after running out of descriptors or memory.
@@ -73,15 +73,18 @@ pub(super) async fn accept_loop(inner: Arc<ServerInner>, idx: usize) {
             if let Some(w) = st.accept_wakers.get_mut(idx) {
                 *w = Some(cx.waker().clone());
             }
-            match st.listeners.get(idx) {
-                Some(Some(l)) => l.poll_accept(cx).map(Some),
-                _ => Poll::Ready(None),
-            }
+            let accepted = match st.listeners.get(idx) {
+                Some(Some(l)) => ready!(l.poll_accept(cx)),
+                _ => return Poll::Ready(None),
+            };
+            // Counted while the lock that saw the server open is held, so
+            // that a close() from now on waits for this connection.
+            Poll::Ready(Some(accepted.map(|sock| (st.accept_client(), sock))))
         })
         .await;
         match next {
             None => return,
-            Some(Ok(sock)) => connection(&inner, sock),
+            Some(Ok((id, sock))) => connection(&inner, id, sock),
             Some(Err(e)) => match accept_action(&e) {
                 AcceptAction::Skip => tracing::debug!("accept() failed, skipped: {e}"),
                 AcceptAction::Backoff(delay) => {
@@ -99,23 +102,14 @@ pub(super) async fn accept_loop(inner: Arc<ServerInner>, idx: usize) {
     }
 }
 
-/// Sets up an accepted connection and runs the handler on it.
-fn connection(inner: &Arc<ServerInner>, sock: Box<dyn Socket>) {
-    let id = {
-        let mut st = inner.lock();
-        st.next_client += 1;
-        st.next_client
-    };
+/// Sets up an accepted connection, counted as client `id`, and runs the
+/// handler on it.
+fn connection(inner: &Arc<ServerInner>, id: u64, sock: Box<dyn Socket>) {
     let on_finished = {
         let inner = Arc::downgrade(inner);
         Box::new(move || {
             if let Some(inner) = inner.upgrade() {
-                let waiters = {
-                    let mut st = inner.lock();
-                    st.clients.remove(&id);
-                    ServerInner::wake_waiters(&mut st)
-                };
-                waiters.into_iter().for_each(Waker::wake);
+                inner.client_gone(id);
             }
         })
     };
@@ -128,6 +122,7 @@ fn connection(inner: &Arc<ServerInner>, sock: Box<dyn Socket>) {
             Ok(setup) => Some(setup),
             Err(e) => {
                 tracing::error!(error = %e, "SSL setup failed: connection dropped");
+                inner.client_gone(id);
                 return;
             }
         },
@@ -141,7 +136,7 @@ fn connection(inner: &Arc<ServerInner>, sock: Box<dyn Socket>) {
     };
     let (reader, writer, shared, driver) =
         new_connection(conn, sock, inner.limit, None, Some(on_finished));
-    inner.lock().clients.insert(id, shared.clone());
+    inner.client_live(id, &shared);
     inner.rt.spawn(driver);
     let peer = writer.peername().cloned();
     inner.rt.spawn(Box::pin(run_handler(

@@ -38,11 +38,61 @@ struct ServerState {
     serving: bool,
     closed: bool,
     serve_forever: bool,
-    clients: HashMap<u64, Arc<Shared>>,
+    /// Every accepted connection that has not ended, from the moment
+    /// `accept()` returned it (see [`Client`]).
+    clients: HashMap<u64, Client>,
     next_client: u64,
     waiters: Vec<Waker>,
     accept_wakers: Vec<Option<Waker>>,
     cleanup: Option<UnixCleanup>,
+}
+
+/// An accepted connection, as the server counts it.
+///
+/// A connection is counted in the same critical section that accepted it
+/// and found the server open, not once it is set up: set-up happens
+/// outside the lock, and a `close()` in between would otherwise find no
+/// client and let `wait_closed()` (and `serve_forever()`) return before
+/// that connection's handler had run.
+enum Client {
+    /// Accepted, its connection still being set up. Holds what
+    /// `close_clients()` or `abort_clients()` asked for meanwhile, to be
+    /// done once it is live.
+    Accepted(Option<Ending>),
+    /// Set up: its driver and handler run.
+    Live(Arc<Shared>),
+}
+
+/// How `close_clients()` and `abort_clients()` end a connection (an abort
+/// overrides a close, as it would on a live connection).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Ending {
+    Close,
+    Abort,
+}
+
+impl ServerState {
+    /// Counts a connection `accept()` just returned; its id for
+    /// [`ServerInner::client_live`] and [`ServerInner::client_gone`].
+    fn accept_client(&mut self) -> u64 {
+        self.next_client += 1;
+        let id = self.next_client;
+        self.clients.insert(id, Client::Accepted(None));
+        id
+    }
+
+    /// Ends every client: the live ones are returned (to end outside the
+    /// lock), the ones being set up remember it.
+    fn end_clients(&mut self, ending: Ending) -> Vec<Arc<Shared>> {
+        let mut live = Vec::new();
+        for client in self.clients.values_mut() {
+            match client {
+                Client::Accepted(asked) => *asked = (*asked).max(Some(ending)),
+                Client::Live(shared) => live.push(shared.clone()),
+            }
+        }
+        live
+    }
 }
 
 /// A server's fixed configuration and its shared state.
@@ -83,6 +133,39 @@ impl ServerInner {
 
     fn wake_waiters(st: &mut ServerState) -> Vec<Waker> {
         std::mem::take(&mut st.waiters)
+    }
+
+    /// Client `id` is set up: from now on `close_clients()` and
+    /// `abort_clients()` reach it directly; what they asked for while it
+    /// was being set up is done now.
+    fn client_live(&self, id: u64, shared: &Arc<Shared>) {
+        let asked = {
+            let mut st = self.lock();
+            match st.clients.get_mut(&id) {
+                Some(client) => match std::mem::replace(client, Client::Live(shared.clone())) {
+                    Client::Accepted(asked) => asked,
+                    Client::Live(_) => None,
+                },
+                // Already ended: nothing to track.
+                None => None,
+            }
+        };
+        match asked {
+            Some(Ending::Close) => shared.close(),
+            Some(Ending::Abort) => shared.abort(),
+            None => {}
+        }
+    }
+
+    /// Client `id` ended (or its set-up failed): `wait_closed()` may be
+    /// done.
+    fn client_gone(&self, id: u64) {
+        let waiters = {
+            let mut st = self.lock();
+            st.clients.remove(&id);
+            Self::wake_waiters(&mut st)
+        };
+        waiters.into_iter().for_each(Waker::wake);
     }
 
     fn start_serving(self: &Arc<Self>) -> Result<(), ServerError> {
@@ -211,13 +294,13 @@ impl Server {
     /// Closes every accepted connection that is still open, after sending
     /// what they buffered.
     pub fn close_clients(&self) {
-        let clients: Vec<Arc<Shared>> = self.inner.lock().clients.values().cloned().collect();
+        let clients = self.inner.lock().end_clients(Ending::Close);
         clients.iter().for_each(|c| c.close());
     }
 
     /// Aborts every accepted connection that is still open.
     pub fn abort_clients(&self) {
-        let clients: Vec<Arc<Shared>> = self.inner.lock().clients.values().cloned().collect();
+        let clients = self.inner.lock().end_clients(Ending::Abort);
         clients.iter().for_each(|c| c.abort());
     }
 
