@@ -100,6 +100,8 @@ macro_rules! suite {
             streams::abort_drops_buffer_and_waiting_drain_returns,
             server::accepted_just_before_close_is_waited_for,
             server::abort_clients_reaches_a_connection_being_set_up,
+            server::reset_clients_failures_are_reported_with_their_peer,
+            server::unix_peers_are_named_as_accept_names_them,
             interop::interop_server_line_echo,
             interop::interop_server_half_close,
             interop::interop_server_big_payload,

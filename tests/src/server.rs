@@ -1,7 +1,8 @@
-//! Server faults that need a hand on the accept path: a connection
-//! accepted just before `close()` (or `abort_clients()`), driven
-//! deterministically through a runtime wrapper whose listener and sockets
-//! the test controls.
+//! Server faults on the accept path: a connection accepted just before
+//! `close()` (or `abort_clients()`), driven deterministically through a
+//! runtime wrapper whose listener and sockets the test controls; clients
+//! that reset before their connection is set up; the peer addresses
+//! `accept()` gives for Unix clients.
 
 use crate::adapters::Adapter;
 use futures::channel::oneshot;
@@ -15,8 +16,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
-use streams_common::runtime::{BoxFuture, Listener, Runtime, RuntimeRef, Socket};
-use streams_common::{Server, ServerOptions, StreamReader, StreamWriter};
+use streams_common::runtime::{Accepted, BoxFuture, Listener, Runtime, RuntimeRef, Socket};
+use streams_common::{
+    socket2, Address, Server, ServerOptions, StreamReader, StreamWriter, UnixAddr,
+};
 
 /// How long the gate holds a connection's setup before the test gives up
 /// on the closing thread (a bound, not a timing assumption: the gate opens
@@ -130,13 +133,14 @@ impl AsFd for GatedListener {
 }
 
 impl Listener for GatedListener {
-    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn Socket>>> {
-        self.inner.poll_accept(cx).map_ok(|sock| {
+    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<Accepted>> {
+        self.inner.poll_accept(cx).map_ok(|(sock, peer)| {
             self.gate.close_from_another_thread();
-            Box::new(GatedSocket {
+            let sock = Box::new(GatedSocket {
                 inner: sock,
                 gate: self.gate.clone(),
-            }) as Box<dyn Socket>
+            });
+            (sock as Box<dyn Socket>, peer)
         })
     }
 }
@@ -283,4 +287,140 @@ pub async fn abort_clients_reaches_a_connection_being_set_up<A: Adapter>() {
         Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {}
         other => panic!("the aborted connection gave {other:?}"),
     }
+}
+
+/// Clients that reset (`SO_LINGER` 0) right after connecting, many at
+/// once: every handler failure is reported with the client's address, as
+/// asyncio reports it. The address has to come from `accept()`:
+/// `getpeername()` fails on a connection that was reset before it was set
+/// up.
+pub async fn reset_clients_failures_are_reported_with_their_peer<A: Adapter>() {
+    const CLIENTS: usize = 50;
+    let reports: Arc<Mutex<Vec<Option<Address>>>> = Arc::default();
+    let seen = reports.clone();
+    let server = A::t(A::start_server(
+        |mut reader: StreamReader, _writer: StreamWriter| async move {
+            // A reset or an EOF, whichever the connection got first.
+            let _ = reader.read_to_eof().await;
+            Err::<(), Box<dyn std::error::Error + Send + Sync>>("handler failed".into())
+        },
+        "127.0.0.1",
+        0,
+        ServerOptions::default().on_handler_error(move |_, peer| {
+            seen.lock().unwrap().push(peer.cloned());
+        }),
+    ))
+    .await
+    .unwrap();
+    let port = crate::port(&server);
+    let clients = A::t(A::spawn_blocking(move || {
+        let clients: Vec<std::net::TcpStream> = (0..CLIENTS)
+            .map(|_| {
+                let c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+                socket2::SockRef::from(&c)
+                    .set_linger(Some(Duration::ZERO))
+                    .unwrap();
+                c
+            })
+            .collect();
+        let addrs: Vec<SocketAddr> = clients.iter().map(|c| c.local_addr().unwrap()).collect();
+        drop(clients); // every one resets, at once
+        addrs
+    }))
+    .await;
+    let count = || reports.lock().unwrap().len();
+    A::t(async {
+        while count() < CLIENTS {
+            A::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    let reports = reports.lock().unwrap().clone();
+    let missing = reports.iter().filter(|p| p.is_none()).count();
+    assert_eq!(
+        missing,
+        0,
+        "{missing} of {} reports had no peer",
+        reports.len()
+    );
+    let mut peers: Vec<SocketAddr> = reports
+        .iter()
+        .map(|p| p.as_ref().and_then(Address::as_inet).expect("a TCP peer"))
+        .collect();
+    peers.sort();
+    let mut clients = clients;
+    clients.sort();
+    assert_eq!(peers, clients, "each report names its own client");
+    server.close();
+    A::t(server.wait_closed()).await;
+}
+
+/// A Unix server's connections are named as asyncio names them: an
+/// unbound client is unnamed (`''`), a bound one by its path or its Linux
+/// abstract name, even if it closed before it was accepted.
+pub async fn unix_peers_are_named_as_accept_names_them<A: Adapter>() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.sock");
+    let (tx, mut peers) = futures::channel::mpsc::unbounded();
+    let server = A::t(A::start_unix_server(
+        move |_reader: StreamReader, writer: StreamWriter| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.unbounded_send(writer.peername().cloned());
+            }
+        },
+        &path,
+        ServerOptions::default(),
+    ))
+    .await
+    .unwrap();
+
+    let (_reader, _writer) = A::t(A::open_unix_connection(
+        &path,
+        streams_common::OpenOptions::default(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        A::t(futures::StreamExt::next(&mut peers)).await,
+        Some(Some(Address::Unix(UnixAddr::Unnamed)))
+    );
+
+    // Unique per process and per runtime (the three suites may run at once).
+    let abstract_name = format!(
+        "\0streams-suite-peer-{}-{}",
+        std::any::type_name::<A>()
+            .rsplit("::")
+            .next()
+            .unwrap_or("a"),
+        std::process::id()
+    );
+    let client_path = dir.path().join("client.sock");
+    for (bind_to, expected) in [
+        (
+            client_path.as_os_str().to_owned(),
+            UnixAddr::Path(client_path.clone()),
+        ),
+        (
+            abstract_name.clone().into(),
+            UnixAddr::Abstract(abstract_name.as_bytes()[1..].to_vec()),
+        ),
+    ] {
+        let client =
+            socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None).unwrap();
+        client
+            .bind(&socket2::SockAddr::unix(&bind_to).unwrap())
+            .unwrap();
+        client
+            .connect(&socket2::SockAddr::unix(&path).unwrap())
+            .unwrap();
+        // Gone at once, maybe before it is accepted: its name stays known.
+        drop(client);
+        assert_eq!(
+            A::t(futures::StreamExt::next(&mut peers)).await,
+            Some(Some(Address::Unix(expected)))
+        );
+    }
+    server.close();
+    A::t(server.wait_closed()).await;
 }

@@ -5,6 +5,7 @@
 
 use super::handler::run_handler;
 use super::ServerInner;
+use crate::addr::Address;
 use crate::conn::{new_connection, NewConnection};
 use crate::runtime::Socket;
 use crate::tls::TlsSetup;
@@ -79,12 +80,14 @@ pub(super) async fn accept_loop(inner: Arc<ServerInner>, idx: usize) {
             };
             // Counted while the lock that saw the server open is held, so
             // that a close() from now on waits for this connection.
-            Poll::Ready(Some(accepted.map(|sock| (st.accept_client(), sock))))
+            Poll::Ready(Some(
+                accepted.map(|(sock, peer)| (st.accept_client(), sock, peer)),
+            ))
         })
         .await;
         match next {
             None => return,
-            Some(Ok((id, sock))) => connection(&inner, id, sock),
+            Some(Ok((id, sock, peer))) => connection(&inner, id, sock, peer),
             Some(Err(e)) => match accept_action(&e) {
                 AcceptAction::Skip => tracing::debug!("accept() failed, skipped: {e}"),
                 AcceptAction::Backoff(delay) => {
@@ -103,8 +106,9 @@ pub(super) async fn accept_loop(inner: Arc<ServerInner>, idx: usize) {
 }
 
 /// Sets up an accepted connection, counted as client `id`, and runs the
-/// handler on it.
-fn connection(inner: &Arc<ServerInner>, id: u64, sock: Box<dyn Socket>) {
+/// handler on it. `peer` is the address `accept()` returned: the
+/// connection's `peername` even if the peer has reset meanwhile.
+fn connection(inner: &Arc<ServerInner>, id: u64, sock: Box<dyn Socket>, peer: Option<Address>) {
     let on_finished = {
         let inner = Arc::downgrade(inner);
         Box::new(move || {
@@ -135,7 +139,7 @@ fn connection(inner: &Arc<ServerInner>, id: u64, sock: Box<dyn Socket>) {
         tls,
     };
     let (reader, writer, shared, driver) =
-        new_connection(conn, sock, inner.limit, None, Some(on_finished));
+        new_connection(conn, sock, inner.limit, peer, Some(on_finished));
     inner.client_live(id, &shared);
     inner.rt.spawn(driver);
     let peer = writer.peername().cloned();
