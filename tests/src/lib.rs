@@ -18,6 +18,7 @@ pub mod fd_limit;
 pub mod happy_eyeballs;
 pub mod interop;
 pub mod peers;
+pub mod server;
 pub mod streams;
 pub mod tls;
 
@@ -70,8 +71,8 @@ pub async fn connect_raw_peer<A: Adapter>(
 
 pub use adapters::{Adapter, AsyncStdAdapter, Elapsed, SmolAdapter, TokioAdapter};
 
-/// Instantiates every test body of [`streams`], [`interop`] and
-/// [`happy_eyeballs`] as a
+/// Instantiates every test body of [`streams`], [`server`], [`interop`]
+/// and [`happy_eyeballs`] as a
 /// `#[test]` for the adapter `$adapter` (a type implementing [`Adapter`]).
 /// Invoke it inside a module named after the runtime.
 #[macro_export]
@@ -97,6 +98,10 @@ macro_rules! suite {
             streams::unix_echo_and_path_rules,
             streams::unix_abstract_and_prebound,
             streams::abort_drops_buffer_and_waiting_drain_returns,
+            server::accepted_just_before_close_is_waited_for,
+            server::abort_clients_reaches_a_connection_being_set_up,
+            server::reset_clients_failures_are_reported_with_their_peer,
+            server::unix_peers_are_named_as_accept_names_them,
             interop::interop_server_line_echo,
             interop::interop_server_half_close,
             interop::interop_server_big_payload,

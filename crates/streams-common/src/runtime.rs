@@ -8,11 +8,12 @@
 //! [`Server`](crate::Server)) are the same on every runtime. A dynamic call
 //! per system call costs nothing next to the system call.
 
+use crate::addr::{Address, UnixAddr};
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
 use std::os::fd::AsFd;
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::net::{SocketAddr as UnixSocketAddr, UnixListener, UnixStream};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -43,10 +44,39 @@ pub trait Socket: AsFd + Send + Sync + 'static {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
 }
 
+/// A connection a [`Listener`] accepted: its socket, and the peer's
+/// address as `accept()` gave it (build it with `Address::Inet` or
+/// [`unix_address`]).
+///
+/// The address becomes the connection's `peername`. It is kept because it
+/// cannot be had later: a peer that resets right after connecting leaves
+/// `getpeername()` failing before the connection is even set up (asyncio
+/// keeps `accept()`'s address too). `None` when the listener cannot tell;
+/// the connection then asks `getpeername()`.
+pub type Accepted = (Box<dyn Socket>, Option<Address>);
+
 /// A listening socket registered with the runtime's reactor.
 pub trait Listener: AsFd + Send + Sync + 'static {
     /// Accepts one connection, or registers for the next readiness event.
-    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn Socket>>>;
+    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<Accepted>>;
+}
+
+/// The [`Address`] of a Unix-domain socket address as `accept()` gives it
+/// (for [`Listener::poll_accept`]): a path, a Linux abstract name, or, for
+/// a client that did not bind (the usual case), unnamed, which asyncio
+/// reports as `''`.
+pub fn unix_address(addr: &UnixSocketAddr) -> Address {
+    if let Some(path) = addr.as_pathname() {
+        return Address::Unix(UnixAddr::Path(path.to_path_buf()));
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::linux::net::SocketAddrExt;
+        if let Some(name) = addr.as_abstract_name() {
+            return Address::Unix(UnixAddr::Abstract(name.to_vec()));
+        }
+    }
+    Address::Unix(UnixAddr::Unnamed)
 }
 
 /// An async runtime, as the shared code needs it.

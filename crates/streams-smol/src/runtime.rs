@@ -13,7 +13,10 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
-use streams_common::runtime::{poll_io, BoxFuture, Listener, Runtime, Socket};
+use streams_common::runtime::{
+    poll_io, unix_address, Accepted, BoxFuture, Listener, Runtime, Socket,
+};
+use streams_common::Address;
 
 /// Runs a future in the background, detached: the only part of an
 /// async-io based runtime that is not async-io itself.
@@ -130,22 +133,23 @@ where
     }
 }
 
-/// A std listener whose `accept` gives a registered stream.
+/// A std listener whose `accept` gives a registered stream and the peer's
+/// address.
 trait Accept: AsFd + Send + Sync + 'static {
-    fn accept_registered(&self) -> io::Result<Box<dyn Socket>>;
+    fn accept_registered(&self) -> io::Result<Accepted>;
 }
 
 impl Accept for std::net::TcpListener {
-    fn accept_registered(&self) -> io::Result<Box<dyn Socket>> {
-        let (s, _) = self.accept()?;
-        Ok(Box::new(Stream(Async::new(s)?)))
+    fn accept_registered(&self) -> io::Result<Accepted> {
+        let (s, addr) = self.accept()?;
+        Ok((Box::new(Stream(Async::new(s)?)), Some(Address::Inet(addr))))
     }
 }
 
 impl Accept for UnixListener {
-    fn accept_registered(&self) -> io::Result<Box<dyn Socket>> {
-        let (s, _) = self.accept()?;
-        Ok(Box::new(Stream(Async::new(s)?)))
+    fn accept_registered(&self) -> io::Result<Accepted> {
+        let (s, addr) = self.accept()?;
+        Ok((Box::new(Stream(Async::new(s)?)), Some(unix_address(&addr))))
     }
 }
 
@@ -159,7 +163,7 @@ impl<L: AsFd> AsFd for Listen<L> {
 }
 
 impl<L: Accept> Listener for Listen<L> {
-    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn Socket>>> {
+    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<Accepted>> {
         poll_io(
             cx,
             |cx| self.0.poll_readable(cx),

@@ -6,7 +6,8 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::{UnixListener as StdUnixListener, UnixStream as StdUnixStream};
 use std::task::{Context, Poll};
 use std::time::Duration;
-use streams_common::runtime::{BoxFuture, Listener, Runtime, Socket};
+use streams_common::runtime::{Accepted, BoxFuture, Listener, Runtime, Socket};
+use streams_common::{Address, UnixAddr};
 use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 
 /// The Tokio runtime, as `streams-common` needs it: `tokio::spawn`,
@@ -48,25 +49,34 @@ macro_rules! socket_impl {
 socket_impl!(Tcp);
 socket_impl!(Unix);
 
-/// A listener of `$t`, whose accepted connections are `$sock`s.
+/// A listener of `$t`, whose accepted connections are `$sock`s and whose
+/// peer addresses `$address` converts (Tokio's address types differ for
+/// TCP and Unix).
 macro_rules! listener_impl {
-    ($t:ty, $sock:ident) => {
+    ($t:ty, $sock:ident, $address:expr) => {
         impl AsFd for $t {
             fn as_fd(&self) -> BorrowedFd<'_> {
                 self.0.as_fd()
             }
         }
         impl Listener for $t {
-            fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn Socket>>> {
+            fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<Accepted>> {
                 self.0
                     .poll_accept(cx)
-                    .map_ok(|(s, _)| Box::new($sock(s)) as Box<dyn Socket>)
+                    .map_ok(|(s, addr)| (Box::new($sock(s)) as Box<dyn Socket>, $address(addr)))
             }
         }
     };
 }
-listener_impl!(TcpL, Tcp);
-listener_impl!(UnixL, Unix);
+listener_impl!(TcpL, Tcp, |addr| Some(Address::Inet(addr)));
+// mio reports a peer bound to a Linux abstract name as unnamed, so only a
+// path is taken from it; otherwise the connection asks getpeername(),
+// which tells the two apart, and which works for as long as the accepted
+// socket is open (a Unix peer's name outlives its close, unlike a reset
+// TCP peer's).
+listener_impl!(UnixL, Unix, |addr: tokio::net::unix::SocketAddr| addr
+    .as_pathname()
+    .map(|p| Address::Unix(UnixAddr::Path(p.to_path_buf()))));
 
 impl Runtime for Tokio {
     fn spawn(&self, future: BoxFuture<()>) {
