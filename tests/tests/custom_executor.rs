@@ -57,13 +57,16 @@ fn custom_executor_plain_close_and_half_close_end_cleanly() {
         assert_eq!(end.handshake, HandshakeState::Done, "{side}");
         assert_eq!(end.tls_version, None, "{side}");
     }
+    // The server's reader (limit 64) paused receiving at times.
+    assert!(stats.server.paused > 0, "{:?}", stats.server);
 }
 
 #[test]
 fn custom_executor_tls_echo_and_clean_shutdown() {
-    // One line, and enough lines that records and receives interleave.
-    for lines in [1, 3_000] {
-        let stats = example::run_tls(lines).expect("the loop completes");
+    // One line; enough lines that records and receives interleave; and a
+    // small reader limit, so that flow control pauses receiving over TLS.
+    for (lines, limit) in [(1, 0), (3_000, 0), (3_000, 64), (20_000, 64)] {
+        let stats = example::run_tls(lines, limit).expect("the loop completes");
         let expected: Vec<String> = (0..lines).map(|i| format!("TLS LINE {i}")).collect();
         assert_eq!(stats.replies, expected);
         // The client closed after the last reply: its close_notify went
@@ -85,6 +88,11 @@ fn custom_executor_tls_echo_and_clean_shutdown() {
         }
         // The server's reader saw the client's close_notify as EOF.
         assert!(stats.server.saw_eof);
+        // With a 64-byte reader limit, thousands of lines outrun the
+        // server's reader: the core stopped receiving until it caught up.
+        if limit == 64 {
+            assert!(stats.server.paused > 0, "{:?}", stats.server);
+        }
         assert!(
             stats.elapsed < Duration::from_secs(10),
             "{:?}",

@@ -107,6 +107,9 @@ pub struct Endpoint {
     trail: Vec<Phase>,
     /// A read returned EOF (rather than an error).
     saw_eof: bool,
+    /// Receive steps that ended with the core refusing more for the
+    /// reader's sake (flow control).
+    paused: usize,
 }
 
 impl Endpoint {
@@ -121,6 +124,7 @@ impl Endpoint {
             send_blocked: false,
             trail,
             saw_eof: false,
+            paused: 0,
         })
     }
 
@@ -164,6 +168,9 @@ impl Endpoint {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => self.conn.handle_error(e),
             }
+        }
+        if self.conn.is_reading_paused() {
+            self.paused += 1;
         }
         self.note();
     }
@@ -248,6 +255,7 @@ impl Endpoint {
             handshake: self.conn.handshake(),
             error: self.conn.lost_error().cloned(),
             saw_eof: self.saw_eof,
+            paused: self.paused,
             tls_version: self.conn.tls_info().and_then(|i| i.version_name()),
         }
     }
@@ -570,6 +578,9 @@ pub struct Ending {
     pub error: Option<StoredError>,
     /// The application's reader ended with EOF.
     pub saw_eof: bool,
+    /// How often receiving stopped because the application's reader held
+    /// more than twice its limit (asyncio's `pause_reading()`).
+    pub paused: usize,
     /// The TLS version negotiated, if TLS was used.
     pub tls_version: Option<&'static str>,
 }
@@ -692,16 +703,17 @@ fn throwaway_pki() -> io::Result<(Arc<ServerConfig>, TlsClient)> {
 /// Runs the line server over TLS: the client sends `lines` lines, reads
 /// the `lines` upper-cased replies, then closes; the TLS shutdown
 /// (close_notify both ways) ends both connections without an error.
-pub fn run_tls(lines: usize) -> io::Result<TlsStats> {
+/// `limit` is both readers' limit (0: asyncio's default, 64 KiB).
+pub fn run_tls(lines: usize, limit: usize) -> io::Result<TlsStats> {
     let started = Instant::now();
     let timeouts = (Some(Duration::from_secs(10)), Some(Duration::from_secs(10)));
     let (server_config, tls_client) = throwaway_pki()?;
     let (listener, sock) = loopback()?;
     let session = TlsSession::client(&tls_client, "localhost", timeouts.0, timeouts.1)?;
-    let mut client = Endpoint::new(sock, Connection::with_tls(0, session, Instant::now()))?;
+    let mut client = Endpoint::new(sock, Connection::with_tls(limit, session, Instant::now()))?;
     let mut accept = |sock: TcpStream| {
         let session = TlsSession::server(&server_config, timeouts.0, timeouts.1)?;
-        Endpoint::new(sock, Connection::with_tls(0, session, Instant::now()))
+        Endpoint::new(sock, Connection::with_tls(limit, session, Instant::now()))
     };
     let script = (0..lines).map(|i| format!("tls line {i}\n")).collect();
     let mut client_app = LineClient::new(script, Then::CloseAfter(lines));
@@ -765,11 +777,13 @@ fn main() -> io::Result<()> {
     let stats = run(lines, limit, high)?;
     println!(
         "plain: {lines} lines, reader limit {limit} B, high-water mark {high} B: \
-         {} replies in {} turns; drain waited {} times in the client, {} in the server",
+         {} replies in {} turns; drain waited {} times in the client, {} in the server; \
+         the server's reader paused receiving {} times",
         stats.replies.len(),
         stats.turns,
         stats.client_drain_waits,
-        stats.server_drain_waits
+        stats.server_drain_waits,
+        stats.server.paused
     );
     for line in stats.replies.iter().take(2) {
         println!("  {line}");
@@ -786,7 +800,7 @@ fn main() -> io::Result<()> {
     );
 
     let lines = 100;
-    let tls = run_tls(lines)?;
+    let tls = run_tls(lines, 0)?;
     println!(
         "tls: {lines} lines echoed upper-cased over {} in {} turns ({:.0?}); first reply {:?}",
         tls.client.tls_version.unwrap_or("?"),
