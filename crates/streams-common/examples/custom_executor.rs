@@ -88,8 +88,9 @@ const RECV_PER_TURN: usize = 16;
 const SENDS_PER_TURN: usize = 16;
 /// Lines an application handles per turn (step 8).
 const LINES_PER_TURN: usize = 10_000;
-/// The loop's iteration cap and deadline (step 8).
+/// The loop's iteration cap (step 8).
 const MAX_TURNS: usize = 1_000_000;
+/// The loop's deadline (step 8).
 const RUN_DEADLINE: Duration = Duration::from_secs(20);
 
 // ----- one connection -----------------------------------------------------
