@@ -7,4 +7,5 @@
 mod pair;
 mod tls;
 
-mod smoke;
+mod handshake;
+mod timeouts;

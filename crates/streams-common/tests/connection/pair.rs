@@ -13,11 +13,13 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::io;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use streams_common::connection::{Connection, Transmit, Wake};
 use streams_common::reader_core::{ReadError, Reader};
+use streams_common::write_state::{DrainEnd, DrainStart, DrainTicket};
 use streams_common::{Bytes, StoredError};
 
 /// How many rounds [`Pair::drive`] runs before it declares the pair stuck.
@@ -180,20 +182,42 @@ impl Side {
         out
     }
 
-    /// One line, if a whole one (or the rest at EOF) is buffered.
-    pub fn readline(&mut self) -> Poll<Result<Bytes, ReadError<StoredError>>> {
+    /// One line, if a whole one (or the rest at EOF) is buffered; panics
+    /// on a read error.
+    pub fn readline(&mut self) -> Option<Vec<u8>> {
         self.sync();
         let r = self.reader.readline();
         self.report_reader();
-        r
+        self.ready(r)
     }
 
-    /// Everything up to EOF, if EOF arrived.
-    pub fn read_to_eof(&mut self) -> Poll<Result<Bytes, ReadError<StoredError>>> {
+    /// Everything up to EOF, if EOF arrived; panics on a read error.
+    pub fn read_to_eof(&mut self) -> Option<Vec<u8>> {
         self.sync();
         let r = self.reader.read_to_eof();
         self.report_reader();
-        r
+        self.ready(r)
+    }
+
+    fn ready(&self, r: Poll<Result<Bytes, ReadError<StoredError>>>) -> Option<Vec<u8>> {
+        match r {
+            Poll::Ready(Ok(b)) => Some(b.to_vec()),
+            Poll::Ready(Err(e)) => panic!("{}: read failed: {e:?}", self.name),
+            Poll::Pending => None,
+        }
+    }
+
+    /// `drain_start`, with the error reduced to its kind (comparable).
+    pub fn drain_start(&self) -> Result<DrainStart, io::ErrorKind> {
+        self.conn.drain_start().map_err(|e| e.kind())
+    }
+
+    /// `drain_poll`, with the error reduced to its kind (comparable).
+    pub fn drain_poll(&self, ticket: DrainTicket) -> Option<Result<(), io::ErrorKind>> {
+        self.conn.drain_poll(ticket).map(|end| match end {
+            DrainEnd::Ok => Ok(()),
+            DrainEnd::Err(e) => Err(e.kind()),
+        })
     }
 
     /// Whether the reader saw EOF with every byte consumed.
