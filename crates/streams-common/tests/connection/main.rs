@@ -7,5 +7,8 @@
 mod pair;
 mod tls;
 
+mod close;
+mod drain;
+mod half_close;
 mod handshake;
 mod timeouts;
