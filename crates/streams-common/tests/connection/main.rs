@@ -7,8 +7,10 @@
 mod pair;
 mod tls;
 
+mod backpressure;
 mod close;
 mod drain;
+mod flow;
 mod half_close;
 mod handshake;
 mod timeouts;
