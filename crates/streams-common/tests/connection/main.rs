@@ -2,15 +2,15 @@
 //! other in memory by a [`pair::Pair`], on a virtual clock. No sockets, no
 //! sleeps, no wall clock.
 
-// Helpers for the topics still to come.
-#[allow(dead_code)]
 mod pair;
 mod tls;
 
 mod backpressure;
 mod close;
 mod drain;
+mod errors;
 mod flow;
 mod half_close;
 mod handshake;
+mod start_tls;
 mod timeouts;
