@@ -65,16 +65,19 @@ fn reading_resumes_once_the_reader_is_down_to_the_limit() {
     assert_eq!(p.server.reader.len(), L + 1500);
     assert!(p.server.conn.is_reading_paused());
 
-    // And everything arrives, in order, as the reader keeps reading.
+    // And everything arrives, in order, then the EOF behind it, as the
+    // reader keeps reading.
+    p.client.conn.write_eof().unwrap();
     let mut got = pattern(2500)[..2500 - L].to_vec();
     for _ in 0..1000 {
         got.extend(p.server.read_available());
         p.drive();
-        if got.len() >= 20_000 {
+        if p.server.at_eof() {
             break;
         }
     }
     assert!(got == pattern(20_000), "got {} bytes", got.len());
+    assert!(p.server.at_eof());
 }
 
 #[test]

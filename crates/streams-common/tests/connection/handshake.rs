@@ -3,6 +3,7 @@
 use crate::pair::{pattern, Pair, Who};
 use crate::tls;
 use streams_common::connection::{HandshakeState, Phase, Wake};
+use streams_common::tls::rustls;
 use streams_common::DEFAULT_LIMIT;
 
 fn handshaken() -> Pair {
@@ -94,4 +95,64 @@ fn a_megabyte_each_way_arrives_intact_over_tls() {
         at_client.len()
     );
     assert_eq!(p.client.conn.write_buffer_size(), 0);
+}
+
+#[test]
+fn a_certificate_failure_fails_both_handshakes_and_closes_both() {
+    let mut p = Pair::tls(
+        DEFAULT_LIMIT,
+        tls::untrusting_client(),
+        tls::server(None, None),
+    );
+    p.drive();
+    let HandshakeState::Failed(e) = p.client.conn.handshake() else {
+        panic!("{:?}", p.client.conn.handshake())
+    };
+    assert!(e.is_certificate_error(), "{e}");
+    assert!(p.client.take_wakes().contains(Wake::HANDSHAKE));
+    // The client told the server why (its farewell alert), then closed.
+    assert!(!p.client.farewell.is_empty());
+    let HandshakeState::Failed(e) = p.server.conn.handshake() else {
+        panic!("{:?}", p.server.conn.handshake())
+    };
+    assert_eq!(
+        e.rustls_error(),
+        Some(&rustls::Error::AlertReceived(
+            rustls::AlertDescription::UnknownCA
+        )),
+        "the server got the alert: {e}"
+    );
+    for who in [Who::Client, Who::Server] {
+        let side = p.side(who);
+        assert_eq!(side.conn.phase(), Phase::Closed, "{who:?}");
+        let lost = side.conn.lost_error().expect("lost with the failure");
+        assert_eq!(lost.kind(), std::io::ErrorKind::InvalidData, "{who:?}");
+    }
+}
+
+#[test]
+fn close_after_a_large_write_delivers_everything_then_eof() {
+    // A small reader limit: the receiver pauses many times on the way,
+    // with the close_notify already in what it received.
+    let limit = 16 * 1024;
+    let mut p = Pair::tls(limit, tls::client(None, None), tls::server(None, None));
+    p.drive();
+    let n = 1024 * 1024;
+    p.server.conn.write(&pattern(n)).unwrap();
+    p.server.conn.close();
+    let mut got = Vec::new();
+    for _ in 0..10_000 {
+        p.drive();
+        got.extend(p.client.read_available());
+        if p.client.at_eof() {
+            break;
+        }
+    }
+    assert!(got == pattern(n), "got {} bytes", got.len());
+    assert!(p.client.at_eof());
+    p.drive();
+    for who in [Who::Client, Who::Server] {
+        assert_eq!(p.side(who).conn.phase(), Phase::Closed, "{who:?}");
+        assert!(p.side(who).conn.lost_error().is_none(), "{who:?}");
+    }
 }

@@ -1,6 +1,7 @@
 //! A throwaway PKI (a CA and a leaf for `localhost`, made with rcgen once
 //! per test binary) and TLS sessions that trust it.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -15,9 +16,16 @@ pub struct Pki {
 }
 
 fn make() -> Pki {
+    // Each CA has its own name: a client trusting another CA then fails
+    // with an unknown issuer (not a bad signature from a namesake).
+    static CAS: AtomicUsize = AtomicUsize::new(0);
     let ca_key = rcgen::KeyPair::generate().unwrap();
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let n = CAS.fetch_add(1, Ordering::Relaxed);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, format!("connection test CA {n}"));
     let ca = ca_params.self_signed(&ca_key).unwrap();
     let issuer = rcgen::Issuer::new(ca_params, ca_key);
     let key = rcgen::KeyPair::generate().unwrap();
@@ -37,6 +45,12 @@ fn make() -> Pki {
 pub fn pki() -> &'static Pki {
     static PKI: OnceLock<Pki> = OnceLock::new();
     PKI.get_or_init(make)
+}
+
+/// A client session for `localhost` that trusts another CA than the
+/// server's.
+pub fn untrusting_client() -> TlsSession {
+    TlsSession::client(&make().client, "localhost", None, None).unwrap()
 }
 
 /// A client session for `localhost` with these timeouts (`None`:
