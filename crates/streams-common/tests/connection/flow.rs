@@ -1,0 +1,130 @@
+//! Read-side flow control: the driver stops receiving once the reader
+//! holds more than `2 * limit`, and resumes once the reader is down to
+//! `limit` (or waits for more: asyncio resumes before a read waits).
+
+use crate::pair::{pattern, Pair};
+use crate::tls;
+use std::task::Poll;
+use streams_common::connection::Wake;
+
+const L: usize = 1000;
+
+/// A client that has sent 20 000 bytes to a server with limit `L` whose
+/// socket buffer holds 500 bytes, after the server paused.
+fn paused_server() -> Pair {
+    let mut p = Pair::plain(L);
+    p.to_server.capacity = Some(500);
+    p.client.conn.write(&pattern(20_000)).unwrap();
+    p.drive();
+    p
+}
+
+#[test]
+fn reading_pauses_above_twice_the_limit() {
+    let mut p = paused_server();
+    // 4 × 500 = 2000 is not above 2L; the fifth receive is.
+    assert_eq!(p.server.reader.len(), 2500);
+    assert!(p.server.conn.is_reading_paused());
+    assert!(p.server.reader.reading_paused());
+    assert!(p.server.conn.recv_room().is_none());
+    assert!(!p.server.conn.wants_recv());
+    // The rest waits in the socket buffer and in the sender's buffer.
+    assert_eq!(p.to_server.len(), 500);
+    assert_eq!(p.client.conn.write_buffer_size(), 20_000 - 3000);
+    // Nothing moves while the reader does not read.
+    p.drive();
+    assert_eq!(p.server.reader.len(), 2500);
+}
+
+#[test]
+fn reading_resumes_once_the_reader_is_down_to_the_limit() {
+    let mut p = paused_server();
+    let _ = p.server.take_wakes();
+    // Down to L + 1: still paused (the band between L and 2L keeps it).
+    let Poll::Ready(Ok(b)) = p.server.reader.read(2500 - L - 1) else {
+        panic!()
+    };
+    assert_eq!(&b[..], &pattern(2500)[..2500 - L - 1]);
+    p.server.report_reader();
+    assert!(p.server.conn.is_reading_paused());
+    assert!(!p.server.take_wakes().contains(Wake::DRIVER));
+    p.drive();
+    assert_eq!(p.server.reader.len(), L + 1);
+
+    // One more byte: at L the driver is told to receive again.
+    let Poll::Ready(Ok(_)) = p.server.reader.read(1) else {
+        panic!()
+    };
+    p.server.report_reader();
+    assert!(!p.server.conn.is_reading_paused());
+    assert!(p.server.take_wakes().contains(Wake::DRIVER));
+    assert!(p.server.conn.recv_room().is_some());
+
+    // Receiving continues until the reader is above 2L again.
+    p.drive();
+    assert_eq!(p.server.reader.len(), L + 1500);
+    assert!(p.server.conn.is_reading_paused());
+
+    // And everything arrives, in order, then the EOF behind it, as the
+    // reader keeps reading.
+    p.client.conn.write_eof().unwrap();
+    let mut got = pattern(2500)[..2500 - L].to_vec();
+    for _ in 0..1000 {
+        got.extend(p.server.read_available());
+        p.drive();
+        if p.server.at_eof() {
+            break;
+        }
+    }
+    assert!(got == pattern(20_000), "got {} bytes", got.len());
+    assert!(p.server.at_eof());
+}
+
+#[test]
+fn a_readexactly_bigger_than_twice_the_limit_does_not_deadlock() {
+    let mut p = paused_server();
+    let n = 4 * L;
+    let mut rounds = 0;
+    let got = loop {
+        p.server.sync();
+        match p.server.reader.readexactly(n) {
+            Poll::Ready(r) => break r.unwrap(),
+            Poll::Pending => {
+                // The stream reader reports before it waits.
+                p.server.report_reader();
+                p.drive();
+            }
+        }
+        rounds += 1;
+        assert!(rounds < 100, "readexactly({n}) never completes: {p:#?}");
+    };
+    assert_eq!(&got[..], &pattern(n)[..]);
+}
+
+#[test]
+fn over_tls_reading_pauses_resumes_and_loses_nothing() {
+    let limit = 16 * 1024;
+    let mut p = Pair::tls(limit, tls::client(None, None), tls::server(None, None));
+    p.drive();
+    let n = 1024 * 1024;
+    p.client.conn.write(&pattern(n)).unwrap();
+    p.drive();
+    assert!(p.server.conn.is_reading_paused());
+    assert!(p.server.conn.recv_room().is_none());
+    let held = p.server.reader.len();
+    assert!(held > 2 * limit, "{held}");
+    // The reader must stay bounded: no more than a TLS record of plaintext
+    // and a receive's worth beyond the pause point.
+    assert!(held <= 2 * limit + 64 * 1024, "{held}");
+
+    let mut got = Vec::new();
+    for _ in 0..10_000 {
+        got.extend(p.server.read_available());
+        p.drive();
+        assert!(p.server.reader.len() <= 2 * limit + 64 * 1024);
+        if got.len() >= n {
+            break;
+        }
+    }
+    assert!(got == pattern(n), "got {} bytes", got.len());
+}
