@@ -14,7 +14,11 @@ impl Connection {
         if !self.write.close() {
             return;
         }
-        self.pending_tls = None;
+        if self.pending_tls.take().is_some() {
+            // The plaintext before it is still flushed; the upgrade is off.
+            self.start_tls_failed = Some(TlsError::Closed);
+            self.wake |= Wake::HANDSHAKE;
+        }
         if self.tls.is_none() && self.write.buffer_size() == 0 {
             // Nothing to flush: Open -> Lost now, so reads and drains see
             // the end without waiting for the driver.
@@ -73,8 +77,11 @@ impl Connection {
         if self.write.is_lost() {
             return;
         }
-        self.pending_tls = None;
         let stored = error.map(Arc::new);
+        if self.pending_tls.take().is_some() {
+            self.start_tls_failed = Some(super::tls::handshake_failure(stored.as_ref()));
+            self.wake |= Wake::HANDSHAKE;
+        }
         if let Some(tls) = &mut self.tls {
             if tls.fail_handshake(stored.as_ref()) {
                 self.wake |= Wake::HANDSHAKE;

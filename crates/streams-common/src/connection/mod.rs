@@ -41,14 +41,15 @@
 //! | from | event | to | what happens |
 //! |---|---|---|---|
 //! | `Open` | `close()` (plain, nothing buffered) | `Lost` | reader gets EOF |
-//! | `Open` | `close()` | `Closing` | reading stops; the buffer is flushed |
-//! | `Open` | peer's close_notify (TLS) | `Closing` | reader gets EOF; we answer |
+//! | `Open` | `close()` | `Closing` | reading stops; the buffer is flushed; over TLS the shutdown deadline starts (at the next transmit) |
+//! | `Open` | peer's close_notify (TLS) | `Closing` | reader gets EOF; we answer; the shutdown deadline starts |
 //! | `Closing` | buffer flushed (plain) | `Lost` | |
-//! | `Closing` | buffer flushed (TLS) | `ShuttingDown` | close_notify sent; shutdown deadline set |
+//! | `Closing` | buffer flushed (TLS) | `ShuttingDown` | close_notify sent |
+//! | `Closing` | shutdown deadline (TLS) | `Lost` | with [`TlsError::ShutdownTimeout`] |
 //! | `Closing` | `close()` during the handshake (TLS) | `Lost` | asyncio aborts |
 //! | `ShuttingDown` | peer's close_notify or EOF | `Lost` | |
 //! | `ShuttingDown` | shutdown deadline | `Lost` | with [`TlsError::ShutdownTimeout`] |
-//! | any but `Closed` | handshake deadline | `Lost` | with [`TlsError::HandshakeTimeout`] |
+//! | any but `Closed` | handshake deadline (also while `start_tls` flushes plaintext) | `Lost` | with [`TlsError::HandshakeTimeout`] |
 //! | any but `Closed` | `abort()` | `Lost` | the buffer is dropped |
 //! | any but `Closed` | transport error, TLS error | `Lost` | with that error |
 //! | any but `Closed` | EOF over TLS without close_notify | `Lost` | reader gets EOF |
@@ -59,7 +60,9 @@
 //! waiting drains end, and [`poll_transmit`](Connection::poll_transmit)
 //! says [`Transmit::Close`]. A plain EOF from the peer is not a
 //! transition: the reader gets EOF and the connection stays open for
-//! writing (half-close), as in asyncio.
+//! writing (half-close), as in asyncio. A `start_tls` whose plaintext is
+//! still being sent fails (its waiters see [`HandshakeState::Failed`]) if
+//! the connection closes or is lost first.
 //!
 //! ```
 //! use streams_common::connection::{Connection, Transmit};
@@ -89,16 +92,17 @@ mod lifecycle;
 mod recv;
 mod tls;
 
+pub use crate::write_state::{DrainEnd, DrainStart, DrainTicket, LimitsError, WriteError, Written};
 pub use tls::{HandshakeState, TlsSession};
 
 use crate::error::StoredError;
 use crate::tls::TlsError;
-use crate::write_state::{Action, DrainEnd, DrainStart, LimitsError, WriteError, WriteState};
+use crate::write_state::{Action, WriteState};
 use reader_core::Reader;
 use recv::Inbox;
 use std::io;
 use std::time::Instant;
-use tls::Tls;
+use tls::{PendingTls, Tls};
 
 /// Where a connection is in its life (see the table in the
 /// [module docs](self)).
@@ -199,7 +203,9 @@ pub struct Connection {
     /// The TLS session, once the connection uses TLS.
     tls: Option<Tls>,
     /// A `start_tls` waiting for the plaintext buffer to be sent.
-    pending_tls: Option<(TlsSession, bytes::BytesMut, Instant)>,
+    pending_tls: Option<PendingTls>,
+    /// Why a `start_tls` failed before its session was installed.
+    start_tls_failed: Option<TlsError>,
     /// The transport reached EOF.
     read_eof: bool,
     /// The driver closed the transport.
@@ -229,6 +235,7 @@ impl Connection {
             write: WriteState::new(),
             tls: None,
             pending_tls: None,
+            start_tls_failed: None,
             read_eof: false,
             closed: false,
             wake: Wake::NONE,
@@ -263,6 +270,12 @@ impl Connection {
     /// The reader's buffer limit.
     pub fn limit(&self) -> usize {
         self.inbox.limit()
+    }
+
+    /// A reader for this connection, with its limit (flow control counts
+    /// on the reader and the connection agreeing on it).
+    pub fn new_reader(&self) -> Reader<StoredError> {
+        Reader::new(self.limit()).unwrap_or_default()
     }
 
     /// asyncio's `is_closing()`.
@@ -347,7 +360,10 @@ impl Connection {
         match (&self.tls, &self.pending_tls) {
             (Some(t), _) => t.handshake(),
             (None, Some(_)) => HandshakeState::Pending,
-            (None, None) => HandshakeState::Done,
+            (None, None) => match &self.start_tls_failed {
+                Some(e) => HandshakeState::Failed(e.clone()),
+                None => HandshakeState::Done,
+            },
         }
     }
 
@@ -390,7 +406,8 @@ impl Connection {
     }
 
     /// `n` bytes were received into the last [`recv_room`](Self::recv_room)
-    /// (`n > 0`; a receive of 0 bytes is [`handle_eof`](Self::handle_eof)).
+    /// (`n > 0`, at most the room's length: more is ignored; a receive of 0
+    /// bytes is [`handle_eof`](Self::handle_eof)).
     pub fn handle_received(&mut self, n: usize) {
         if n == 0 || self.write.is_lost() {
             return;
@@ -440,8 +457,8 @@ impl Connection {
                     self.wake |= Wake::DRAIN;
                 }
                 if self.write.buffer_size() == 0 && self.pending_tls.is_some() {
-                    let (session, pre, now) = self.pending_tls.take().expect("checked");
-                    self.install_tls(session, pre, now);
+                    let p = self.pending_tls.take().expect("checked");
+                    self.install_tls(p.session, p.pre, p.started);
                 }
             }
         }
@@ -456,6 +473,12 @@ impl Connection {
     pub fn handle_timeout(&mut self, now: Instant) {
         if let Some(e) = self.tls.as_ref().and_then(|t| t.expired(now)) {
             self.fail(e);
+        }
+        if let Some(p) = &self.pending_tls {
+            if now >= p.deadline() {
+                let timeout = p.session.handshake_timeout();
+                self.fail(TlsError::HandshakeTimeout(timeout));
+            }
         }
     }
 
@@ -483,7 +506,10 @@ impl Connection {
         if self.write.is_lost() {
             return None;
         }
-        self.tls.as_ref().and_then(Tls::deadline)
+        match &self.pending_tls {
+            Some(p) => Some(p.deadline()),
+            None => self.tls.as_ref().and_then(Tls::deadline),
+        }
     }
 
     // ----- the reader ----------------------------------------------------
@@ -597,7 +623,11 @@ impl Connection {
         if self.write.buffer_size() == 0 {
             self.install_tls(session, pre, now);
         } else {
-            self.pending_tls = Some((session, pre, now));
+            self.pending_tls = Some(PendingTls {
+                session,
+                pre,
+                started: now,
+            });
         }
         self.wake |= Wake::DRIVER;
         Ok(())

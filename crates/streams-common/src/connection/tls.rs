@@ -102,6 +102,11 @@ impl TlsSession {
         self.conn
     }
 
+    /// The handshake timeout (the deadline a pending `start_tls` keeps).
+    pub(super) fn handshake_timeout(&self) -> Duration {
+        self.handshake_timeout
+    }
+
     /// Whether this is the server side.
     pub fn is_server(&self) -> bool {
         matches!(self.conn, rustls::Connection::Server(_))
@@ -119,6 +124,35 @@ pub enum HandshakeState {
     Failed(TlsError),
 }
 
+/// The handshake failure a connection lost with `e` means.
+pub(super) fn handshake_failure(e: Option<&StoredError>) -> TlsError {
+    match crate::tls::handshake_failure(e.map(|e| &**e)) {
+        // The very error the connection stored: its kind, OS code and
+        // source all reach whoever waits for the handshake.
+        TlsError::Io(failure) => match e {
+            Some(e) => TlsError::Io(e.clone().into()),
+            None => TlsError::Io(failure),
+        },
+        other => other,
+    }
+}
+
+/// A `start_tls` waiting for the plaintext written before it to be sent.
+pub(super) struct PendingTls {
+    pub(super) session: TlsSession,
+    /// Ciphertext that already arrived (the reader's unread bytes).
+    pub(super) pre: BytesMut,
+    /// When `start_tls` was called: the handshake deadline counts from it
+    /// (asyncio's timer covers the flush too).
+    pub(super) started: Instant,
+}
+
+impl PendingTls {
+    pub(super) fn deadline(&self) -> Instant {
+        self.started + self.session.handshake_timeout()
+    }
+}
+
 /// A connection's TLS layer.
 pub(super) struct Tls {
     conn: rustls::Connection,
@@ -126,8 +160,12 @@ pub(super) struct Tls {
     handshake_deadline: Instant,
     handshake_timeout: Duration,
     shutdown_timeout: Duration,
-    /// Set when our close_notify went out.
+    /// Set by the first transmit after the connection started closing:
+    /// asyncio's shutdown timer runs from `close()`, through the flush of
+    /// the write buffer, to the peer's close_notify.
     shutdown_deadline: Option<Instant>,
+    /// Our close_notify is queued.
+    close_notify_sent: bool,
     /// Ciphertext received and not yet taken by rustls: `incoming[start..end]`;
     /// `incoming[end..]` is room for the next receive.
     incoming: Vec<u8>,
@@ -163,6 +201,7 @@ impl Tls {
             handshake_timeout: session.handshake_timeout,
             shutdown_timeout: session.shutdown_timeout,
             shutdown_deadline: None,
+            close_notify_sent: false,
             incoming: pre.to_vec(),
             start: 0,
             end,
@@ -183,7 +222,7 @@ impl Tls {
     }
 
     pub(super) fn close_notify_sent(&self) -> bool {
-        self.shutdown_deadline.is_some()
+        self.close_notify_sent
     }
 
     pub(super) fn peer_closed(&mut self) {
@@ -216,13 +255,7 @@ impl Tls {
         if self.handshake != HandshakeState::Pending {
             return false;
         }
-        let failure = match crate::tls::handshake_failure(e.map(|e| &**e)) {
-            // The very error the connection stored: its kind, OS code and
-            // source all reach whoever waits for the handshake.
-            TlsError::Io(_) => TlsError::Io(e.cloned().map(Into::into).expect("from an error")),
-            other => other,
-        };
-        self.handshake = HandshakeState::Failed(failure);
+        self.handshake = HandshakeState::Failed(handshake_failure(e));
         true
     }
 
@@ -400,7 +433,9 @@ impl Connection {
     }
 
     /// The next transmit over TLS: ciphertext first, then more plaintext
-    /// to encrypt, then close_notify and the wait for the peer's.
+    /// to encrypt, then close_notify and the wait for the peer's. The
+    /// first call after the connection started closing sets the shutdown
+    /// deadline.
     pub(super) fn tls_transmit(&mut self, now: Instant) -> Transmit<'_> {
         // Bounded: each round sends, encrypts, or changes state.
         loop {
@@ -411,6 +446,9 @@ impl Connection {
             let Some(tls) = self.tls.as_mut() else {
                 return Transmit::Idle;
             };
+            if self.write.is_closing() && tls.shutdown_deadline.is_none() {
+                tls.shutdown_deadline = Some(now + tls.shutdown_timeout);
+            }
             if tls.sent < tls.outgoing.len() {
                 let tls = self.tls.as_ref().expect("checked");
                 return Transmit::Send(&tls.outgoing[tls.sent..]);
@@ -443,9 +481,9 @@ impl Connection {
                 // asyncio: closing during the handshake aborts.
                 Action::Close if handshaking => self.lose(None),
                 Action::Close => {
-                    if tls.shutdown_deadline.is_none() {
+                    if !tls.close_notify_sent {
                         tls.conn.send_close_notify();
-                        tls.shutdown_deadline = Some(now + tls.shutdown_timeout);
+                        tls.close_notify_sent = true;
                     } else if tls.peer_closed || self.read_eof {
                         self.lose(None);
                     } else {

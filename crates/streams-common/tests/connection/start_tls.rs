@@ -111,7 +111,6 @@ fn start_tls_is_refused_twice_and_after_close() {
 /// handshake is taking longer than 1.0 seconds: aborting the connection')`
 /// after 1 s).
 #[test]
-#[ignore = "core bug: while start_tls waits for the plaintext buffer to be sent, poll_timeout() is None and handle_timeout() does nothing, so a peer that never reads makes the connection hang instead of failing with HandshakeTimeout"]
 fn the_handshake_deadline_runs_while_plaintext_is_still_buffered() {
     let hs = Duration::from_secs(10);
     let mut p = Pair::plain(DEFAULT_LIMIT);
@@ -135,4 +134,41 @@ fn the_handshake_deadline_runs_while_plaintext_is_still_buffered() {
     let e = p.client.conn.lost_error().expect("lost with an error");
     assert_eq!(tls_error(e), Some(&TlsError::HandshakeTimeout(hs)));
     assert_eq!(p.client.conn.phase(), Phase::Closed);
+}
+
+/// A connection that ends while `start_tls` still waits for its plaintext
+/// to be sent fails the handshake with the cause, and wakes its waiters
+/// (it must not report `Done` for a session that was never installed).
+#[test]
+fn a_start_tls_waiting_for_its_plaintext_fails_when_the_connection_ends() {
+    let reset = || std::io::Error::from_raw_os_error(libc::ECONNRESET);
+    for (end, expected) in [
+        ("close", TlsError::Closed),
+        ("abort", TlsError::Closed),
+        ("reset", TlsError::HandshakeEof),
+    ] {
+        let mut p = Pair::plain(DEFAULT_LIMIT);
+        p.to_server.capacity = Some(0);
+        p.client.conn.write(b"STARTTLS\n").unwrap();
+        let now = p.now();
+        p.client
+            .conn
+            .start_tls(tls::client(None, None), &mut p.client.reader, now)
+            .unwrap();
+        p.drive();
+        let _ = p.client.take_wakes();
+        assert_eq!(p.client.conn.handshake(), HandshakeState::Pending, "{end}");
+        match end {
+            "close" => p.client.conn.close(),
+            "abort" => p.client.conn.abort(),
+            _ => p.client.conn.handle_error(reset()),
+        }
+        assert!(p.client.take_wakes().contains(Wake::HANDSHAKE), "{end}");
+        assert_eq!(
+            p.client.conn.handshake(),
+            HandshakeState::Failed(expected),
+            "{end}"
+        );
+        assert!(!p.client.conn.is_tls(), "{end}");
+    }
 }

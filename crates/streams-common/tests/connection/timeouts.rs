@@ -271,7 +271,7 @@ fn closing_while_reading_is_paused_still_reads_up_to_the_peers_close_notify() {
 /// `wait_closed()` raises `TimeoutError('SSL shutdown timed out')` after
 /// `ssl_shutdown_timeout=1.0`.
 #[test]
-#[ignore = "core bug: over TLS the shutdown deadline is set only once the write buffer is flushed and close_notify is queued; a close() whose buffer the peer never reads stays Closing with no deadline, forever"]
+
 fn the_shutdown_deadline_runs_while_the_buffer_is_still_being_flushed() {
     let sd = Duration::from_secs(5);
     let mut p = Pair::tls(
