@@ -3,7 +3,7 @@
 //! runtime at all, over plain TCP and over TLS. Each run is bounded by the
 //! example's loop (an iteration cap and a deadline) and uses loopback only.
 
-#[path = "../../crates/streams-common/examples/custom_executor.rs"]
+#[path = "../../crates/streams-common/examples/custom_executor/main.rs"]
 mod example;
 
 use std::time::Duration;
