@@ -425,19 +425,36 @@ fn main() -> Res<()> {
         }
     }
     println!();
-    println!("| implementation | M lines/s (median of {rounds}) | ratio to hand-written Tokio |");
-    println!("|---|---:|---:|");
-    let base = match results.first() {
-        Some(r) if baseline && !r.is_empty() => median(&mut r.clone()),
-        _ => f64::NAN,
+    println!(
+        "| implementation | M lines/s (median of {rounds}) | ratio to hand-written Tokio \
+         | ratio's spread (per round) |"
+    );
+    println!("|---|---:|---:|---:|");
+    let baselines: Vec<f64> = match results.first() {
+        Some(r) if baseline => r.clone(),
+        _ => Vec::new(),
+    };
+    let base = match baselines.is_empty() {
+        false => median(&mut baselines.clone()),
+        true => f64::NAN,
     };
     for ((name, _), r) in runners.iter().zip(results.iter_mut()) {
         if r.is_empty() {
-            println!("| {name} | failed | |");
+            println!("| {name} | failed | | |");
             continue;
         }
+        // Each round's ratio to that round's baseline: how much the
+        // ratio moved from round to round.
+        let ratios: Vec<f64> = r.iter().zip(&baselines).map(|(v, b)| v / b).collect();
+        let spread = match (
+            ratios.iter().cloned().reduce(f64::min),
+            ratios.iter().cloned().reduce(f64::max),
+        ) {
+            (Some(lo), Some(hi)) => format!("{lo:.3}-{hi:.3}"),
+            _ => String::new(),
+        };
         let m = median(r);
-        println!("| {name} | {:.3} | {:.3} |", m / 1e6, m / base);
+        println!("| {name} | {:.3} | {:.3} | {spread} |", m / 1e6, m / base);
     }
     Ok(())
 }
