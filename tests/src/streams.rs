@@ -2,14 +2,12 @@
 //! sockets and faults, over real loopback sockets (moved from
 //! `streams-tokio`'s tests; what they assert is unchanged).
 
-use crate::adapters::{yield_now, Adapter};
-use futures::channel::oneshot;
-use futures::future::{select, Either};
-use futures::{FutureExt, StreamExt};
+use crate::adapters::{poll_once, wait_until, Adapter};
+use futures::channel::{mpsc, oneshot};
+use futures::StreamExt;
 use std::io::{self, Read, Write};
+use std::os::fd::RawFd;
 use std::pin::pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 use streams_common::{
     socket2, Address, Bytes, Family, OpenOptions, ReadError, Server, ServerError, ServerOptions,
@@ -19,7 +17,7 @@ use streams_common::{
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 async fn echo_server<A: Adapter>() -> Server {
-    A::start_server(
+    A::t(A::start_server(
         |mut reader: StreamReader, writer: StreamWriter| async move {
             loop {
                 let line = reader.readline().await?;
@@ -34,7 +32,7 @@ async fn echo_server<A: Adapter>() -> Server {
         "127.0.0.1",
         0,
         ServerOptions::default(),
-    )
+    ))
     .await
     .unwrap()
 }
@@ -46,14 +44,44 @@ async fn connect<A: Adapter>(server: &Server) -> (StreamReader, StreamWriter) {
     crate::connect_port::<A>(port(server), OpenOptions::default()).await
 }
 
-/// Waits (bounded) until the server has registered `n` connections.
+/// Waits (bounded; failing the test) until the server has registered `n`
+/// connections.
 async fn wait_for_clients<A: Adapter>(server: &Server, n: usize) {
-    for _ in 0..200 {
-        if server.client_count() == n {
-            break;
-        }
-        A::sleep(Duration::from_millis(5)).await;
-    }
+    wait_until::<A>(&format!("the server registering {n} connection(s)"), || {
+        server.client_count() == n
+    })
+    .await;
+}
+
+/// Bytes in the kernel's receive queue of the socket `fd` (`FIONREAD`).
+fn kernel_inq(fd: RawFd) -> usize {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int through the valid pointer; `fd` is an
+    // open socket for the call's duration.
+    let rc = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n) };
+    assert_eq!(rc, 0, "FIONREAD: {}", io::Error::last_os_error());
+    n as usize
+}
+
+/// Makes the kernel buffers between `writer` and its std `peer` small and
+/// fixed (setting them turns Linux's autotuning off) and returns an upper
+/// bound of what the kernel can hold between the two: how much can leave
+/// `writer`'s buffer while the peer reads nothing. Generous on purpose:
+/// twice the sizes the kernel reports (which already count its
+/// bookkeeping), plus 1 MiB for a segment in flight. Writing more than
+/// this to a peer that does not read leaves the excess in our buffer,
+/// whatever the timing.
+fn small_kernel_buffers(writer: &StreamWriter, peer: &std::net::TcpStream) -> usize {
+    let peer = socket2::SockRef::from(peer);
+    peer.set_recv_buffer_size(64 * 1024).unwrap();
+    let rcv = peer.recv_buffer_size().unwrap();
+    let snd = writer
+        .with_socket(|s| {
+            s.set_send_buffer_size(64 * 1024).unwrap();
+            s.send_buffer_size().unwrap()
+        })
+        .expect("an open connection");
+    2 * (rcv + snd) + (1 << 20)
 }
 
 /// Lines, `writelines`, the lines stream, half-close and close.
@@ -108,20 +136,19 @@ pub async fn cancelled_reads_lose_nothing<A: Adapter>() {
     let (mut reader, _w) = A::open_unix_connection_with_socket(a, OpenOptions::default()).unwrap();
     let (_r2, peer) = A::open_unix_connection_with_socket(b, OpenOptions::default()).unwrap();
     peer.write(b"partial").unwrap();
-    // The line is incomplete: the read times out, and must give back nothing.
-    let r = A::timeout(Duration::from_millis(50), reader.readline()).await;
-    assert!(r.is_err());
-    let r = A::timeout(Duration::from_millis(50), reader.readexactly(100)).await;
-    assert!(r.is_err());
-    match select(
-        pin!(reader.readuntil(b"END")),
-        A::sleep(Duration::from_millis(20)),
-    )
-    .await
-    {
-        Either::Left(_) => panic!("no separator yet"),
-        Either::Right(_) => {}
-    }
+    wait_until::<A>("\"partial\" reaching the reader", || {
+        reader.buffered_len() == 7
+    })
+    .await;
+    // The line is incomplete: each read, polled with all of it buffered,
+    // is pending; dropped, it must give back nothing.
+    assert!(poll_once(pin!(reader.readline())).is_pending());
+    assert!(poll_once(pin!(reader.readexactly(100))).is_pending());
+    assert!(
+        poll_once(pin!(reader.readuntil(b"END"))).is_pending(),
+        "no separator yet"
+    );
+    assert_eq!(reader.buffered_len(), 7);
     peer.write(b" line\nEND").unwrap();
     assert_eq!(A::t(reader.readline()).await.unwrap(), "partial line\n");
     assert_eq!(A::t(reader.readuntil(b"END")).await.unwrap(), "END");
@@ -146,8 +173,11 @@ pub async fn lines_into_a_buffer_of_yours<A: Adapter>() {
         4
     );
     assert_eq!(buf, b"a\nbb\r\n");
-    let r = A::timeout(Duration::from_millis(50), reader.readline_into(&mut buf)).await;
-    assert!(r.is_err(), "no newline yet");
+    wait_until::<A>("\"ccc\" reaching the reader", || reader.buffered_len() == 3).await;
+    assert!(
+        poll_once(pin!(reader.readline_into(&mut buf))).is_pending(),
+        "no newline yet"
+    );
     assert_eq!(buf, b"a\nbb\r\n", "a cancelled read appends nothing");
     peer.write(b"dddddddddddd\nnext\n").unwrap();
     let e = A::t(reader.readline_into(&mut buf)).await.unwrap_err();
@@ -170,7 +200,7 @@ pub async fn lines_into_a_buffer_of_yours<A: Adapter>() {
 /// 16 MiB written without `drain()` and read whole by the server.
 pub async fn large_write_without_drain_does_not_deadlock<A: Adapter>() {
     // The server reads the whole request, then answers with its length.
-    let server = A::start_server(
+    let server = A::t(A::start_server(
         |mut reader: StreamReader, writer: StreamWriter| async move {
             let n = reader.readexactly(16 << 20).await?.len();
             writer.write(format!("{n}\n").as_bytes())?;
@@ -179,7 +209,7 @@ pub async fn large_write_without_drain_does_not_deadlock<A: Adapter>() {
         "127.0.0.1",
         0,
         ServerOptions::default(),
-    )
+    ))
     .await
     .unwrap();
     let (mut reader, writer) = connect::<A>(&server).await;
@@ -196,7 +226,7 @@ pub async fn drain_after_close_and_write_after_close<A: Adapter>() {
     let (_reader, writer) = connect::<A>(&server).await;
     writer.close();
     assert!(writer.is_closing());
-    let e = writer.drain().await.unwrap_err();
+    let e = A::t(writer.drain()).await.unwrap_err();
     assert_eq!(e.kind(), io::ErrorKind::ConnectionReset);
     assert_eq!(e.to_string(), "Connection lost");
     // Writes after close are dropped silently (a warning from the fifth).
@@ -213,7 +243,7 @@ pub async fn drain_after_close_and_write_after_close<A: Adapter>() {
 pub async fn write_after_write_eof_and_half_close<A: Adapter>() {
     let (tx, rx) = oneshot::channel();
     let tx = std::sync::Mutex::new(Some(tx));
-    let server = A::start_server(
+    let server = A::t(A::start_server(
         move |mut reader: StreamReader, writer: StreamWriter| {
             let tx = tx.lock().unwrap().take();
             async move {
@@ -234,7 +264,7 @@ pub async fn write_after_write_eof_and_half_close<A: Adapter>() {
         "127.0.0.1",
         0,
         ServerOptions::default(),
-    )
+    ))
     .await
     .unwrap();
     let (mut reader, writer) = connect::<A>(&server).await;
@@ -367,9 +397,10 @@ pub async fn connect_with_std_socket_and_local_addr<A: Adapter>() {
 /// A handler's error or panic closes its connection and is reported; the
 /// server serves on.
 pub async fn handler_errors_and_panics_are_reported_and_serving_goes_on<A: Adapter>() {
-    let failures = Arc::new(AtomicUsize::new(0));
-    let seen = failures.clone();
-    let server = A::start_server(
+    // Each report is a message: the test waits for the two it expects
+    // (a report may come after the client has seen its connection end).
+    let (reports, mut reported) = mpsc::unbounded();
+    let server = A::t(A::start_server(
         |mut reader: StreamReader, writer: StreamWriter| async move {
             let line = reader.readline().await?;
             match &line[..] {
@@ -382,11 +413,9 @@ pub async fn handler_errors_and_panics_are_reported_and_serving_goes_on<A: Adapt
         "127.0.0.1",
         0,
         ServerOptions::default().on_handler_error(move |f, peer| {
-            assert!(peer.is_some());
-            assert!(!f.to_string().is_empty());
-            seen.fetch_add(1, Ordering::SeqCst);
+            let _ = reports.unbounded_send((f.to_string(), peer.is_some()));
         }),
-    )
+    ))
     .await
     .unwrap();
     for (req, expect) in [("fail\n", ""), ("panic\n", ""), ("fine\n", "ok\n")] {
@@ -395,15 +424,34 @@ pub async fn handler_errors_and_panics_are_reported_and_serving_goes_on<A: Adapt
         // The failed connections are closed: the client sees EOF.
         assert_eq!(A::t(reader.read_to_eof()).await.unwrap(), expect);
     }
-    assert_eq!(failures.load(Ordering::SeqCst), 2);
+    let mut texts = Vec::new();
+    for _ in 0..2 {
+        let (text, has_peer) =
+            crate::adapters::within::<A, _>("a handler failure report", reported.next())
+                .await
+                .expect("the hook lives as long as the server");
+        assert!(has_peer, "{text}");
+        texts.push(text);
+    }
+    texts.sort();
+    assert_eq!(
+        texts,
+        [
+            "handler failed",
+            "handler panicked: handler panicked on purpose"
+        ]
+    );
     assert!(server.is_serving());
     server.close();
     A::t(server.wait_closed()).await;
+    // No report for the connection that succeeded (as far as can be seen
+    // without waiting: a late one would only be missed, never invented).
+    assert!(reported.try_recv().is_err());
 }
 
 /// start_serving, serve_forever, close, close_clients, wait_closed.
 pub async fn server_lifecycle<A: Adapter>() {
-    let server = A::start_server(
+    let server = A::t(A::start_server(
         |mut reader: StreamReader, writer: StreamWriter| async move {
             // Hold the connection (the writer lives in this future) until
             // the client goes away.
@@ -413,7 +461,7 @@ pub async fn server_lifecycle<A: Adapter>() {
         "127.0.0.1",
         0,
         ServerOptions::default().start_serving(false),
-    )
+    ))
     .await
     .unwrap();
     assert!(!server.is_serving());
@@ -427,40 +475,39 @@ pub async fn server_lifecycle<A: Adapter>() {
     .await
     .unwrap_err();
     assert_eq!(e.kind(), Some(io::ErrorKind::ConnectionRefused));
-    server.start_serving().await.unwrap();
-    server.start_serving().await.unwrap(); // idempotent
+    A::t(server.start_serving()).await.unwrap();
+    A::t(server.start_serving()).await.unwrap(); // idempotent
     assert!(server.is_serving());
     let (mut client_reader, client) =
         crate::connect_port::<A>(addr.port(), OpenOptions::default()).await;
-    // Wait until the server registered the connection.
+    // Wait until the server registered the connection; its handler holds
+    // it until the client's EOF, which the client does not send.
     wait_for_clients::<A>(&server, 1).await;
-    assert_eq!(server.client_count(), 1);
-    let mut forever = {
-        let s = server.clone();
-        A::spawn(async move { s.serve_forever().await })
-    };
-    A::sleep(Duration::from_millis(20)).await;
+    // serve_forever, polled here: its first poll makes it the one serving
+    // forever, and it stays pending while the server is open.
+    let mut forever = pin!(server.serve_forever());
+    assert!(poll_once(forever.as_mut()).is_pending(), "serving forever");
     assert!(matches!(
-        server.serve_forever().await,
+        A::t(server.serve_forever()).await,
         Err(ServerError::AlreadyServingForever)
     ));
     server.close();
     assert!(server.sockets().is_empty());
     assert!(!server.is_serving());
     assert!(matches!(
-        server.start_serving().await,
+        A::t(server.start_serving()).await,
         Err(ServerError::Closed)
     ));
-    // Closing does not end accepted connections: wait_closed waits.
-    assert!(A::timeout(Duration::from_millis(50), server.wait_closed())
-        .await
-        .is_err());
-    assert!((&mut forever).now_or_never().is_none(), "still serving");
+    // Closing does not end accepted connections: with the one client still
+    // connected, wait_closed (and so serve_forever) waits.
+    assert_eq!(server.client_count(), 1);
+    assert!(poll_once(pin!(server.wait_closed())).is_pending());
+    assert!(poll_once(forever.as_mut()).is_pending(), "still serving");
     server.close_clients();
     A::t(server.wait_closed()).await;
     A::t(forever).await.unwrap();
     assert!(matches!(
-        server.serve_forever().await,
+        A::t(server.serve_forever()).await,
         Err(ServerError::Closed)
     ));
     // The client sees EOF; its side stays open (half-close) until it closes.
@@ -472,7 +519,7 @@ pub async fn server_lifecycle<A: Adapter>() {
 
 /// `abort_clients()` ends the accepted connections at once.
 pub async fn abort_clients<A: Adapter>() {
-    let server = A::start_server(
+    let server = A::t(A::start_server(
         |mut reader: StreamReader, writer: StreamWriter| async move {
             let _writer = writer;
             let _ = reader.read_to_eof().await;
@@ -480,7 +527,7 @@ pub async fn abort_clients<A: Adapter>() {
         "127.0.0.1",
         0,
         ServerOptions::default(),
-    )
+    ))
     .await
     .unwrap();
     let (mut reader, _w) = connect::<A>(&server).await;
@@ -496,24 +543,24 @@ pub async fn abort_clients<A: Adapter>() {
 pub async fn server_hosts<A: Adapter>() {
     let handler = |_r: StreamReader, _w: StreamWriter| async {};
     // Duplicates are removed.
-    let s = A::start_server(
+    let s = A::t(A::start_server(
         handler,
         ["127.0.0.1", "127.0.0.1"],
         0,
         ServerOptions::default(),
-    )
+    ))
     .await
     .unwrap();
     assert_eq!(s.local_addrs().len(), 1);
     s.close();
     // Two families, each with its own port.
     if std::net::TcpListener::bind("[::1]:0").is_ok() {
-        let s = A::start_server(
+        let s = A::t(A::start_server(
             handler,
             vec!["127.0.0.1", "::1"],
             0,
             ServerOptions::default(),
-        )
+        ))
         .await
         .unwrap();
         let addrs = s.local_addrs();
@@ -534,12 +581,12 @@ pub async fn server_hosts<A: Adapter>() {
     // Address in use.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let p = taken.local_addr().unwrap().port();
-    let e = A::start_server(
+    let e = A::t(A::start_server(
         handler,
         "127.0.0.1",
         p,
         ServerOptions::default().reuse_address(false),
-    )
+    ))
     .await
     .unwrap_err();
     assert_eq!(
@@ -550,9 +597,14 @@ pub async fn server_hosts<A: Adapter>() {
         )
     );
     // limit 0 is rejected up front.
-    let e = A::start_server(handler, "127.0.0.1", 0, ServerOptions::default().limit(0))
-        .await
-        .unwrap_err();
+    let e = A::t(A::start_server(
+        handler,
+        "127.0.0.1",
+        0,
+        ServerOptions::default().limit(0),
+    ))
+    .await
+    .unwrap_err();
     assert_eq!(e.to_string(), "Limit cannot be <= 0");
     // A pre-bound std listener.
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -566,25 +618,41 @@ pub async fn server_hosts<A: Adapter>() {
 
 /// Backpressure: `drain()` waits while a peer does not read, and completes
 /// once it does.
+///
+/// "Waits" is shown without a pause: more is written than the kernel can
+/// hold between the two ends ([`small_kernel_buffers`]), so whatever the
+/// driver managed to send, the rest is still in our buffer, above the
+/// high-water mark, and a drain polled then is pending.
 pub async fn drain_blocks_against_a_peer_that_never_reads<A: Adapter>() {
     let (_reader, writer, mut peer) = crate::connect_raw_peer::<A>(OpenOptions::default()).await;
+    let kernel = small_kernel_buffers(&writer, &peer);
+    let (_, high) = writer.get_write_buffer_limits();
     let chunk = vec![0u8; 16 * 1024];
-    let mut blocked = false;
     let mut written = 0usize;
-    for _ in 0..100_000 {
+    let mut drained = true;
+    for _ in 0..(kernel + high) / chunk.len() + 2 {
         writer.write(&chunk).unwrap();
         written += chunk.len();
-        // With drain awaited, the buffer never grows past high + one chunk.
-        assert!(writer.get_write_buffer_size() <= 64 * 1024 + chunk.len());
-        if A::timeout(Duration::from_millis(50), writer.drain())
-            .await
-            .is_err()
-        {
-            blocked = true;
+        if drained {
+            // A write after a drain that was done leaves at most the
+            // high-water mark plus that write in the buffer.
+            assert!(writer.get_write_buffer_size() <= high + chunk.len());
+        }
+        drained = poll_once(pin!(writer.drain())).is_ready();
+        if written > kernel + high {
             break;
         }
     }
-    assert!(blocked, "drain never blocked");
+    assert!(written > kernel + high);
+    assert!(
+        writer.get_write_buffer_size() > high,
+        "the kernel took more than {kernel} bytes"
+    );
+    let mut drain = pin!(writer.drain());
+    assert!(
+        poll_once(drain.as_mut()).is_pending(),
+        "drain done while the peer read nothing"
+    );
     // Once the peer reads, drain completes.
     peer.set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
@@ -600,7 +668,7 @@ pub async fn drain_blocks_against_a_peer_that_never_reads<A: Adapter>() {
         }
         total
     });
-    A::t(writer.drain()).await.unwrap();
+    A::t(drain).await.unwrap();
     writer.close();
     assert_eq!(A::t(reading).await, written);
 }
@@ -613,6 +681,7 @@ pub async fn endless_line_stays_bounded<A: Adapter>() {
         crate::connect_raw_peer::<A>(OpenOptions::default().limit(limit)).await;
     peer.set_write_timeout(Some(Duration::from_secs(20)))
         .unwrap();
+    let fd = writer.raw_fd().expect("open");
     let flood = A::spawn_blocking(move || {
         let chunk = vec![b'a'; 4096];
         // Bounded: stops when the reader side stops reading (we close).
@@ -622,9 +691,12 @@ pub async fn endless_line_stays_bounded<A: Adapter>() {
             }
         }
     });
-    // Let the flood fill whatever the reader accepts.
-    A::sleep(Duration::from_millis(100)).await;
+    // The flood has filled whatever the reader accepts once the reader
+    // holds more than twice its limit (where it stops reading) and more
+    // waits in the kernel, untaken.
     let max = 2 * limit + 64 * 1024;
+    let stopped = || reader.buffered_len() > 2 * limit && kernel_inq(fd) > 0;
+    wait_until::<A>("the reader stopping, with more to read", stopped).await;
     assert!(
         reader.buffered_len() <= max,
         "{} > {max}",
@@ -636,10 +708,13 @@ pub async fn endless_line_stays_bounded<A: Adapter>() {
         e.to_string(),
         "Separator is not found, and chunk exceed the limit"
     );
-    for _ in 0..20 {
-        A::sleep(Duration::from_millis(5)).await;
-        assert!(reader.buffered_len() <= max);
-    }
+    // The error dropped the buffered part of the line and reading
+    // resumed: the flood fills the buffer again, to the same bound.
+    wait_until::<A>("the reader stopping again, with more to read", || {
+        reader.buffered_len() > 2 * limit && kernel_inq(fd) > 0
+    })
+    .await;
+    assert!(reader.buffered_len() <= max);
     drop(reader);
     drop(writer);
     A::t(flood).await;
@@ -658,9 +733,13 @@ pub async fn unix_echo_and_path_rules<A: Adapter>() {
     // A stale socket file is removed before binding.
     let stale = std::os::unix::net::UnixListener::bind(&path).unwrap();
     drop(stale);
-    let server = A::start_unix_server(handler, &path, ServerOptions::default())
-        .await
-        .unwrap();
+    let server = A::t(A::start_unix_server(
+        handler,
+        &path,
+        ServerOptions::default(),
+    ))
+    .await
+    .unwrap();
     assert_eq!(
         server.sockets(),
         vec![Address::Unix(UnixAddr::Path(path.clone()))]
@@ -681,9 +760,13 @@ pub async fn unix_echo_and_path_rules<A: Adapter>() {
     assert!(!path.exists());
 
     // Replaced by someone else: closing leaves it.
-    let server = A::start_unix_server(handler, &path, ServerOptions::default())
-        .await
-        .unwrap();
+    let server = A::t(A::start_unix_server(
+        handler,
+        &path,
+        ServerOptions::default(),
+    ))
+    .await
+    .unwrap();
     std::fs::remove_file(&path).unwrap();
     let other = std::os::unix::net::UnixListener::bind(&path).unwrap();
     server.close();
@@ -693,9 +776,13 @@ pub async fn unix_echo_and_path_rules<A: Adapter>() {
     // A regular file is "address in use".
     let file = dir.path().join("regular");
     std::fs::write(&file, b"data").unwrap();
-    let e = A::start_unix_server(handler, &file, ServerOptions::default())
-        .await
-        .unwrap_err();
+    let e = A::t(A::start_unix_server(
+        handler,
+        &file,
+        ServerOptions::default(),
+    ))
+    .await
+    .unwrap_err();
     assert_eq!(
         e.to_string(),
         format!("Address '{}' is already in use", file.display())
@@ -728,9 +815,13 @@ pub async fn unix_abstract_and_prebound<A: Adapter>() {
         writer.write(&data)?;
         Ok::<(), BoxError>(())
     };
-    let server = A::start_unix_server(handler, &name, ServerOptions::default())
-        .await
-        .unwrap();
+    let server = A::t(A::start_unix_server(
+        handler,
+        &name,
+        ServerOptions::default(),
+    ))
+    .await
+    .unwrap();
     assert_eq!(
         server.sockets(),
         vec![Address::Unix(UnixAddr::Abstract(
@@ -743,9 +834,13 @@ pub async fn unix_abstract_and_prebound<A: Adapter>() {
     writer.write(b"abstract").unwrap();
     assert_eq!(A::t(reader.read(100)).await.unwrap(), "abstract");
     // The name is taken while the server lives.
-    let e = A::start_unix_server(handler, &name, ServerOptions::default())
-        .await
-        .unwrap_err();
+    let e = A::t(A::start_unix_server(
+        handler,
+        &name,
+        ServerOptions::default(),
+    ))
+    .await
+    .unwrap_err();
     assert!(e.to_string().ends_with("is already in use"), "{e}");
     server.close();
 
@@ -769,25 +864,21 @@ pub async fn unix_abstract_and_prebound<A: Adapter>() {
 /// `abort()` drops the buffer; a drain that was waiting returns `Ok`, the
 /// next one reports the loss.
 pub async fn abort_drops_buffer_and_waiting_drain_returns<A: Adapter>() {
-    let (_reader, writer, _peer) = crate::connect_raw_peer::<A>(OpenOptions::default()).await;
+    let (_reader, writer, peer) = crate::connect_raw_peer::<A>(OpenOptions::default()).await;
     writer.set_write_buffer_limits(Some(0), None).unwrap();
-    // Fill until the kernel buffers are full and ours is above 0.
-    let chunk = vec![0u8; 1 << 20];
-    for _ in 0..64 {
-        writer.write(&chunk).unwrap();
-        yield_now().await;
-    }
-    let writer = Arc::new(writer);
-    let w2 = writer.clone();
-    let mut waiting = A::spawn(async move { w2.drain().await });
-    A::sleep(Duration::from_millis(20)).await;
-    assert!((&mut waiting).now_or_never().is_none());
+    // More than the kernel can hold for a peer that reads nothing: ours
+    // stays above 0 whatever the driver sends.
+    let kernel = small_kernel_buffers(&writer, &peer);
+    writer.write(&vec![0u8; kernel + 1]).unwrap();
+    // One poll makes this drain a waiting one.
+    let mut waiting = pin!(writer.drain());
+    assert!(poll_once(waiting.as_mut()).is_pending());
     writer.abort();
     // A drain that was waiting when the connection was aborted returns Ok...
     A::t(waiting).await.unwrap();
     // ...the next one reports the loss.
     assert_eq!(
-        writer.drain().await.unwrap_err().to_string(),
+        A::t(writer.drain()).await.unwrap_err().to_string(),
         "Connection lost"
     );
     assert_eq!(writer.get_write_buffer_size(), 0);
