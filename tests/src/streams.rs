@@ -620,7 +620,7 @@ pub async fn server_hosts<A: Adapter>() {
 /// once it does.
 ///
 /// "Waits" is shown without a pause: more is written than the kernel can
-/// hold between the two ends ([`small_kernel_buffers`]), so whatever the
+/// hold between the two ends (`small_kernel_buffers`), so whatever the
 /// driver managed to send, the rest is still in our buffer, above the
 /// high-water mark, and a drain polled then is pending.
 pub async fn drain_blocks_against_a_peer_that_never_reads<A: Adapter>() {
