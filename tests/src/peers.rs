@@ -22,7 +22,7 @@ pub const PEER_TIMEOUT: Duration = Duration::from_secs(60);
 /// A little more than [`PEER_TIMEOUT`]: the async caller's bound on a
 /// blocking wait that is itself bounded by [`PEER_TIMEOUT`], so that the
 /// inner, more precise failure is the one reported.
-const OUTER_TIMEOUT: Duration = Duration::from_secs(75);
+pub const OUTER_TIMEOUT: Duration = Duration::from_secs(75);
 
 /// How often a child is checked for having exited.
 const CHILD_POLL: Duration = Duration::from_millis(5);
@@ -259,5 +259,16 @@ impl Drop for PeerServer {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+}
+
+/// A child process killed (and reaped) when this is dropped, however the
+/// test ends.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }

@@ -3,7 +3,7 @@
 //! plaintext peer.
 
 use super::{tls_err, tls_server, Pki, SHORT};
-use crate::adapters::Adapter;
+use crate::adapters::{wait_until, Adapter};
 use futures::channel::mpsc;
 use futures::StreamExt;
 use std::io::{self, Read};
@@ -348,16 +348,11 @@ pub async fn tls_handshake_timeout_server_drops_the_connection<A: Adapter>() {
         matches!(outcome, Ok(0) | Err(io::ErrorKind::ConnectionReset)),
         "{outcome:?}"
     );
-    A::t(async {
-        for _ in 0..500 {
-            if server.client_count() == 0 {
-                return;
-            }
-            A::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("the connection was not dropped");
+    wait_until::<A>("the server dropping the connection", || {
+        server.client_count() == 0
     })
     .await;
+    // The connection is gone: its handler can no longer run.
     assert_eq!(ran.load(Ordering::SeqCst), 0);
     server.close();
     A::t(server.wait_closed()).await;
@@ -367,7 +362,7 @@ pub async fn tls_handshake_timeout_server_drops_the_connection<A: Adapter>() {
 pub async fn tls_client_against_plaintext_server<A: Adapter>() {
     let pki = Pki::new();
     for reply in [&b""[..], b"220 plain text here\r\n"] {
-        let server = A::start_server(
+        let server = A::t(A::start_server(
             move |mut r: StreamReader, w: StreamWriter| async move {
                 w.write(reply).unwrap();
                 let _ = r.read(10).await;
@@ -376,7 +371,7 @@ pub async fn tls_client_against_plaintext_server<A: Adapter>() {
             "127.0.0.1",
             0,
             ServerOptions::default(),
-        )
+        ))
         .await
         .unwrap();
         let options = OpenOptions::default()

@@ -4,10 +4,11 @@
 
 use super::{tls_server, BoxError, Pki, PEER_SCRIPT};
 use crate::adapters::Adapter;
-use crate::peers::PEER_TIMEOUT;
-use std::io::{BufRead, BufReader, Write};
+use crate::peers::{output_within, KillOnDrop, Lines, Next, OUTER_TIMEOUT, PEER_TIMEOUT};
+use std::io::Write;
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
+use std::time::Instant;
 use streams_common::{OpenOptions, ServerOptions, StreamReader, StreamWriter};
 
 /// One line back with `echo: `, then close (close_notify).
@@ -85,8 +86,8 @@ pub async fn interop_tls_openssl_s_client<A: Adapter>() {
     let server =
         tls_server::<A, _, _>(ServerOptions::default().ssl(pki.server()), echo_one_line).await;
     let port = crate::port(&server);
-    let (ok, stdout, stderr) = A::t_for(
-        PEER_TIMEOUT,
+    let (stdout, stderr) = A::t_for(
+        OUTER_TIMEOUT,
         A::spawn_blocking(move || {
             let mut child = Command::new("openssl")
                 .args(["s_client", "-quiet", "-verify_return_error"])
@@ -101,11 +102,12 @@ pub async fn interop_tls_openssl_s_client<A: Adapter>() {
                 .expect("openssl runs");
             let mut stdin = child.stdin.take().unwrap();
             stdin.write_all(b"hello from openssl\n").unwrap();
-            // stdin stays open until the server has closed the connection.
-            let out = child.wait_with_output().unwrap();
+            // stdin stays open until the server has closed the connection
+            // (s_client then ends by itself; it is killed if it has not after
+            // the bound, and the test fails).
+            let out = output_within("openssl s_client", child, PEER_TIMEOUT);
             drop(stdin);
             (
-                out.status.success(),
                 String::from_utf8_lossy(&out.stdout).into_owned(),
                 String::from_utf8_lossy(&out.stderr).into_owned(),
             )
@@ -116,7 +118,6 @@ pub async fn interop_tls_openssl_s_client<A: Adapter>() {
         stdout.contains("echo: hello from openssl"),
         "{stdout}\n{stderr}"
     );
-    let _ = ok;
     server.close();
     A::t(server.wait_closed()).await;
 }
@@ -141,18 +142,22 @@ pub async fn interop_tls_openssl_s_server<A: Adapter>() {
         .stderr(Stdio::null())
         .spawn()
         .expect("openssl runs");
-    let out = BufReader::new(child.stdout.take().unwrap());
-    let out = A::t_for(
-        PEER_TIMEOUT,
+    let lines = Lines::new(child.stdout.take().unwrap());
+    // Killed however the test ends.
+    let child = KillOnDrop(child);
+    // It listens once it has printed ACCEPT.
+    let _lines = A::t_for(
+        OUTER_TIMEOUT,
         A::spawn_blocking(move || {
-            let mut out = out;
+            let deadline = Instant::now() + PEER_TIMEOUT;
             for _ in 0..100 {
-                let mut line = String::new();
-                if out.read_line(&mut line).unwrap() == 0 || line.starts_with("ACCEPT") {
-                    break;
+                match lines.next_until(deadline) {
+                    Next::Line(line) if line.starts_with("ACCEPT") => return lines,
+                    Next::Line(_) => {}
+                    other => panic!("openssl s_server: no ACCEPT line ({other:?})"),
                 }
             }
-            out
+            panic!("openssl s_server: no ACCEPT line among its first 100")
         }),
     )
     .await;
@@ -165,13 +170,5 @@ pub async fn interop_tls_openssl_s_server<A: Adapter>() {
     assert_eq!(&A::t(r.readline()).await.unwrap()[..], b"desserts\n");
     w.close();
     let _ = A::t(w.wait_closed()).await;
-    A::t_for(
-        PEER_TIMEOUT,
-        A::spawn_blocking(move || {
-            drop(out);
-            let _ = child.kill();
-            let _ = child.wait();
-        }),
-    )
-    .await;
+    drop(child);
 }

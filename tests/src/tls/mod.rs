@@ -84,7 +84,7 @@ where
     F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<(), BoxError>> + Send + 'static,
 {
-    A::start_server(handler, "127.0.0.1", 0, options)
+    A::t(A::start_server(handler, "127.0.0.1", 0, options))
         .await
         .unwrap()
 }
@@ -113,12 +113,13 @@ fn tls_err(e: &ConnectError) -> &TlsError {
 }
 
 /// A raw rustls server on a std listener: accepts one connection and
-/// completes the handshake (blocking; bounded by socket timeouts).
+/// completes the handshake (blocking; bounded by a deadline on the accept
+/// and by socket timeouts).
 fn raw_tls_accept(
     listener: &TcpListener,
     config: Arc<rustls::ServerConfig>,
 ) -> (TcpStream, rustls::ServerConnection) {
-    let (mut tcp, _) = listener.accept().unwrap();
+    let mut tcp = crate::accept_within(listener, Duration::from_secs(20));
     tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     tcp.set_write_timeout(Some(Duration::from_secs(20)))
         .unwrap();

@@ -18,7 +18,7 @@ pub async fn start_tls_keeps_a_client_hello_sent_with_the_last_line<A: Adapter>(
     let pki = Pki::new();
     let (tx, mut rx) = mpsc::unbounded();
     let config = pki.server();
-    let server = A::start_server(
+    let server = A::t(A::start_server(
         move |mut r: StreamReader, w: StreamWriter| {
             let tx = tx.clone();
             let config = config.clone();
@@ -44,7 +44,7 @@ pub async fn start_tls_keeps_a_client_hello_sent_with_the_last_line<A: Adapter>(
         "127.0.0.1",
         0,
         ServerOptions::default(),
-    )
+    ))
     .await
     .unwrap();
     let port = crate::port(&server);
@@ -103,7 +103,7 @@ pub async fn start_tls_both_sides<A: Adapter>() {
     let pki = Pki::new();
     let config = pki.server();
     let wrong = pki.client();
-    let server = A::start_server(
+    let server = A::t(A::start_server(
         move |mut r: StreamReader, w: StreamWriter| {
             let config = config.clone();
             let wrong = wrong.clone();
@@ -126,7 +126,7 @@ pub async fn start_tls_both_sides<A: Adapter>() {
         "127.0.0.1",
         0,
         ServerOptions::default(),
-    )
+    ))
     .await
     .unwrap();
     let (mut r, w) = crate::connect_port::<A>(crate::port(&server), OpenOptions::default()).await;

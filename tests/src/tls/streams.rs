@@ -157,9 +157,13 @@ pub async fn tls_unix_echo<A: Adapter>() {
     let pki = Pki::new();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tls.sock");
-    let server = A::start_unix_server(echo, &path, ServerOptions::default().ssl(pki.server()))
-        .await
-        .unwrap();
+    let server = A::t(A::start_unix_server(
+        echo,
+        &path,
+        ServerOptions::default().ssl(pki.server()),
+    ))
+    .await
+    .unwrap();
     let options = OpenOptions::default().ssl(pki.client()).server_hostname("");
     let (mut r, w) = A::t(A::open_unix_connection(&path, options)).await.unwrap();
     assert!(w.is_tls() && !w.is_tcp());
