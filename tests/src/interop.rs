@@ -35,12 +35,12 @@ where
     F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<(), BoxError>> + Send + 'static,
 {
-    A::start_server(
+    A::t(A::start_server(
         handler,
         "127.0.0.1",
         0,
         ServerOptions::default().limit(LIMIT),
-    )
+    ))
     .await
     .unwrap()
 }
