@@ -43,9 +43,9 @@ pub trait Adapter: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(StreamReader, StreamWriter), ConnectError>> + Send;
     /// The adapter's `open_connection_with_socket`.
     fn open_connection_with_socket(
-        sock: impl Into<socket2::Socket>,
+        sock: impl Into<socket2::Socket> + Send,
         options: OpenOptions,
-    ) -> Result<(StreamReader, StreamWriter), ConnectError>;
+    ) -> impl Future<Output = Result<(StreamReader, StreamWriter), ConnectError>> + Send;
     /// The adapter's `open_unix_connection`.
     fn open_unix_connection(
         path: impl AsRef<Path> + Send,
@@ -53,9 +53,9 @@ pub trait Adapter: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(StreamReader, StreamWriter), ConnectError>> + Send;
     /// The adapter's `open_unix_connection_with_socket`.
     fn open_unix_connection_with_socket(
-        sock: impl Into<socket2::Socket>,
+        sock: impl Into<socket2::Socket> + Send,
         options: OpenOptions,
-    ) -> Result<(StreamReader, StreamWriter), ConnectError>;
+    ) -> impl Future<Output = Result<(StreamReader, StreamWriter), ConnectError>> + Send;
     /// The adapter's `start_server`.
     fn start_server<F, Fut>(
         handler: F,
@@ -223,15 +223,17 @@ macro_rules! adapter_api {
             $krate::open_connection(host, port, options)
         }
         fn open_connection_with_socket(
-            sock: impl Into<::streams_common::socket2::Socket>,
+            sock: impl Into<::streams_common::socket2::Socket> + Send,
             options: ::streams_common::OpenOptions,
-        ) -> ::std::result::Result<
-            (
-                ::streams_common::StreamReader,
-                ::streams_common::StreamWriter,
-            ),
-            ::streams_common::ConnectError,
-        > {
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                (
+                    ::streams_common::StreamReader,
+                    ::streams_common::StreamWriter,
+                ),
+                ::streams_common::ConnectError,
+            >,
+        > + Send {
             $krate::open_connection_with_socket(sock, options)
         }
         fn open_unix_connection(
@@ -249,15 +251,17 @@ macro_rules! adapter_api {
             $krate::open_unix_connection(path, options)
         }
         fn open_unix_connection_with_socket(
-            sock: impl Into<::streams_common::socket2::Socket>,
+            sock: impl Into<::streams_common::socket2::Socket> + Send,
             options: ::streams_common::OpenOptions,
-        ) -> ::std::result::Result<
-            (
-                ::streams_common::StreamReader,
-                ::streams_common::StreamWriter,
-            ),
-            ::streams_common::ConnectError,
-        > {
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                (
+                    ::streams_common::StreamReader,
+                    ::streams_common::StreamWriter,
+                ),
+                ::streams_common::ConnectError,
+            >,
+        > + Send {
             $krate::open_unix_connection_with_socket(sock, options)
         }
         fn start_server<F, Fut>(

@@ -147,7 +147,11 @@ pub async fn accept_backs_off_when_out_of_descriptors<A: Adapter>() {
     drop(hogs);
     let mut conns = Vec::new();
     for c in clients {
-        conns.push(A::open_connection_with_socket(c, OpenOptions::default()).unwrap());
+        conns.push(
+            A::t(A::open_connection_with_socket(c, OpenOptions::default()))
+                .await
+                .unwrap(),
+        );
     }
     for (i, (reader, writer)) in conns.iter_mut().enumerate() {
         writer.write(format!("client {i}\n").as_bytes()).unwrap();

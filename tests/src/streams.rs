@@ -133,8 +133,18 @@ pub async fn extra_info_and_nodelay<A: Adapter>() {
 /// A read that is dropped before it completes consumes nothing.
 pub async fn cancelled_reads_lose_nothing<A: Adapter>() {
     let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
-    let (mut reader, _w) = A::open_unix_connection_with_socket(a, OpenOptions::default()).unwrap();
-    let (_r2, peer) = A::open_unix_connection_with_socket(b, OpenOptions::default()).unwrap();
+    let (mut reader, _w) = A::t(A::open_unix_connection_with_socket(
+        a,
+        OpenOptions::default(),
+    ))
+    .await
+    .unwrap();
+    let (_r2, peer) = A::t(A::open_unix_connection_with_socket(
+        b,
+        OpenOptions::default(),
+    ))
+    .await
+    .unwrap();
     peer.write(b"partial").unwrap();
     wait_until::<A>("\"partial\" reaching the reader", || {
         reader.buffered_len() == 7
@@ -160,8 +170,15 @@ pub async fn cancelled_reads_lose_nothing<A: Adapter>() {
 pub async fn lines_into_a_buffer_of_yours<A: Adapter>() {
     let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
     let opts = OpenOptions::default().limit(8);
-    let (mut reader, _w) = A::open_unix_connection_with_socket(a, opts).unwrap();
-    let (_r2, peer) = A::open_unix_connection_with_socket(b, OpenOptions::default()).unwrap();
+    let (mut reader, _w) = A::t(A::open_unix_connection_with_socket(a, opts))
+        .await
+        .unwrap();
+    let (_r2, peer) = A::t(A::open_unix_connection_with_socket(
+        b,
+        OpenOptions::default(),
+    ))
+    .await
+    .unwrap();
     peer.write(b"a\nbb\r\nccc").unwrap();
     let mut buf = Vec::new();
     assert_eq!(A::t(reader.readline_into(&mut buf)).await.unwrap(), 2);
@@ -366,7 +383,9 @@ pub async fn open_connection_argument_and_connect_errors<A: Adapter>() {
     assert_eq!(e.to_string(), "getaddrinfo() returned empty list");
     // A datagram socket is not a stream.
     let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let e = A::open_connection_with_socket(udp, OpenOptions::default()).unwrap_err();
+    let e = A::t(A::open_connection_with_socket(udp, OpenOptions::default()))
+        .await
+        .unwrap_err();
     assert!(e
         .to_string()
         .starts_with("A Stream Socket was expected, got "));
@@ -377,7 +396,9 @@ pub async fn open_connection_argument_and_connect_errors<A: Adapter>() {
 pub async fn connect_with_std_socket_and_local_addr<A: Adapter>() {
     let server = echo_server::<A>().await;
     let std = std::net::TcpStream::connect(("127.0.0.1", port(&server))).unwrap();
-    let (mut reader, writer) = A::open_connection_with_socket(std, OpenOptions::default()).unwrap();
+    let (mut reader, writer) = A::t(A::open_connection_with_socket(std, OpenOptions::default()))
+        .await
+        .unwrap();
     writer.write(b"via sock\n").unwrap();
     assert_eq!(A::t(reader.readline()).await.unwrap(), "via sock\n");
     let (mut reader, writer) = A::t(A::open_connection(

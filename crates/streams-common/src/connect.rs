@@ -640,7 +640,7 @@ fn describe(sock: &socket2::Socket) -> String {
 /// asyncio's `open_connection(sock=...)`: streams over an already connected
 /// stream socket (TCP or Unix; a `std::net::TcpStream` or
 /// `std::os::unix::net::UnixStream` converts with `.into()`).
-pub fn open_connection_with_socket(
+pub async fn open_connection_with_socket(
     rt: &dyn Runtime,
     sock: socket2::Socket,
     options: OpenOptions,
@@ -703,7 +703,7 @@ pub async fn open_unix_connection(
 
 /// asyncio's `open_unix_connection(sock=...)`: the socket must be a
 /// Unix-domain stream socket.
-pub fn open_unix_connection_with_socket(
+pub async fn open_unix_connection_with_socket(
     rt: &dyn Runtime,
     sock: socket2::Socket,
     options: OpenOptions,
@@ -717,7 +717,7 @@ pub fn open_unix_connection_with_socket(
         }
         .into());
     }
-    open_connection_with_socket(rt, sock, options)
+    open_connection_with_socket(rt, sock, options).await
 }
 
 #[cfg(test)]

@@ -127,10 +127,11 @@ pub async fn tls_argument_errors<A: Adapter>() {
     );
     // With sockets passed in, ssl is refused (use start_tls).
     let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
-    let e = A::open_unix_connection_with_socket(
+    let e = A::t(A::open_unix_connection_with_socket(
         a,
         OpenOptions::default().ssl(pki.client()).server_hostname(""),
-    )
+    ))
+    .await
     .unwrap_err();
     assert_eq!(arg(e), ArgumentError::SslWithSocket);
 

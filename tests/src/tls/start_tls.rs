@@ -135,8 +135,12 @@ pub async fn start_tls_both_sides<A: Adapter>() {
     assert!(!w.is_tls() && w.can_write_eof());
     // Another connection's reader is refused, and changes nothing.
     let (other, _peer) = std::os::unix::net::UnixStream::pair().unwrap();
-    let (mut other_r, _other_w) =
-        A::open_unix_connection_with_socket(other, OpenOptions::default()).unwrap();
+    let (mut other_r, _other_w) = A::t(A::open_unix_connection_with_socket(
+        other,
+        OpenOptions::default(),
+    ))
+    .await
+    .unwrap();
     assert_eq!(
         A::t(w.start_tls(&mut other_r, pki.client(), StartTlsOptions::default())).await,
         Err(TlsError::ForeignReader)
