@@ -61,7 +61,10 @@ macro_rules! define_api {
 
         /// Streams over an already connected stream socket (asyncio's
         /// `open_connection(sock=...)`): a `std::net::TcpStream`, a
-        /// `std::os::unix::net::UnixStream` or a `socket2::Socket`.
+        /// `std::os::unix::net::UnixStream` or a `socket2::Socket`. With
+        /// `options.ssl`, TLS over it: `options.server_hostname` is then
+        /// required (`""`: no SNI, no name check), and the call returns once
+        /// the handshake is done.
         #[doc = concat!("Must be called where ", $name, " can register sockets (within its runtime).")]
         ///
         /// ```no_run
@@ -97,7 +100,8 @@ macro_rules! define_api {
 
         /// Streams over an already connected Unix-domain stream socket (asyncio's
         /// `open_unix_connection(sock=...)`), e.g. one end of
-        /// `std::os::unix::net::UnixStream::pair()`.
+        /// `std::os::unix::net::UnixStream::pair()`. With `options.ssl`, TLS
+        /// over it, as for [`open_connection_with_socket`].
         ///
         /// ```no_run
         /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {

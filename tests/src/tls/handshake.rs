@@ -125,16 +125,6 @@ pub async fn tls_argument_errors<A: Adapter>() {
         ArgumentError::UnixServerHostnameRequired.to_string(),
         "you have to pass server_hostname when using ssl"
     );
-    // With sockets passed in, ssl is refused (use start_tls).
-    let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
-    let e = A::t(A::open_unix_connection_with_socket(
-        a,
-        OpenOptions::default().ssl(pki.client()).server_hostname(""),
-    ))
-    .await
-    .unwrap_err();
-    assert_eq!(arg(e), ArgumentError::SslWithSocket);
-
     // A zero timeout: a refused connection is reported first...
     let closed = TcpListener::bind("127.0.0.1:0").unwrap();
     let closed_port = closed.local_addr().unwrap().port();

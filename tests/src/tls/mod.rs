@@ -12,7 +12,8 @@
 //!
 //! The bodies, by subject: `pki` (the certificates), `streams` (our
 //! client and server together), `handshake` (names, argument checks,
-//! failures, timeouts), `shutdown`, `start_tls` and `interop`; this module
+//! failures, timeouts), `shutdown`, `socket` (TLS over a socket the user
+//! connected), `start_tls` and `interop`; this module
 //! holds the helpers they share.
 
 use crate::adapters::Adapter;
@@ -46,6 +47,8 @@ macro_rules! tls_suite {
             tls_unix_echo,
             start_tls_keeps_a_client_hello_sent_with_the_last_line,
             start_tls_both_sides,
+            tls_over_a_connected_tcp_socket,
+            tls_over_a_connected_unix_socket,
             interop_tls_asyncio_client,
             interop_tls_asyncio_server,
             interop_tls_openssl_s_client,
@@ -66,6 +69,7 @@ mod handshake;
 mod interop;
 mod pki;
 mod shutdown;
+mod socket;
 mod start_tls;
 mod streams;
 
@@ -73,6 +77,7 @@ pub use handshake::*;
 pub use interop::*;
 pub use pki::Pki;
 pub use shutdown::*;
+pub use socket::*;
 pub use start_tls::*;
 pub use streams::*;
 
