@@ -4,10 +4,10 @@
 use futures::future::{select, Either};
 use std::future::{poll_fn, Future};
 use std::path::Path;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::sync::Arc;
-use std::task::Poll;
-use std::time::Duration;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 use streams_common::runtime::{BoxFuture, RuntimeRef};
 use streams_common::{
     socket2, ConnectError, HandlerOutput, Hosts, OpenOptions, Server, ServerError, ServerOptions,
@@ -43,9 +43,9 @@ pub trait Adapter: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(StreamReader, StreamWriter), ConnectError>> + Send;
     /// The adapter's `open_connection_with_socket`.
     fn open_connection_with_socket(
-        sock: impl Into<socket2::Socket>,
+        sock: impl Into<socket2::Socket> + Send,
         options: OpenOptions,
-    ) -> Result<(StreamReader, StreamWriter), ConnectError>;
+    ) -> impl Future<Output = Result<(StreamReader, StreamWriter), ConnectError>> + Send;
     /// The adapter's `open_unix_connection`.
     fn open_unix_connection(
         path: impl AsRef<Path> + Send,
@@ -53,9 +53,9 @@ pub trait Adapter: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(StreamReader, StreamWriter), ConnectError>> + Send;
     /// The adapter's `open_unix_connection_with_socket`.
     fn open_unix_connection_with_socket(
-        sock: impl Into<socket2::Socket>,
+        sock: impl Into<socket2::Socket> + Send,
         options: OpenOptions,
-    ) -> Result<(StreamReader, StreamWriter), ConnectError>;
+    ) -> impl Future<Output = Result<(StreamReader, StreamWriter), ConnectError>> + Send;
     /// The adapter's `start_server`.
     fn start_server<F, Fut>(
         handler: F,
@@ -128,8 +128,62 @@ pub trait Adapter: Send + Sync + 'static {
         duration: Duration,
         future: F,
     ) -> impl Future<Output = F::Output> + Send {
-        async move { Self::timeout(duration, future).await.expect("timed out") }
+        async move {
+            match Self::timeout(duration, future).await {
+                Ok(v) => v,
+                Err(Elapsed) => panic!("timed out after {duration:?}"),
+            }
+        }
     }
+}
+
+/// The bound on a wait for an event that a test knows must come (a
+/// connection registered, a report made): generous, so that only a bug
+/// or a machine many times too slow reaches it.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// How often [`wait_until`] checks its condition.
+const POLL_EVERY: Duration = Duration::from_millis(2);
+
+/// `future`'s output; panics with `what` if [`WAIT`] passes first
+/// (measured on the runtime's timer). Unlike [`Adapter::t`] it needs no
+/// `Send`, and it says what was being waited for.
+pub async fn within<A: Adapter, F: Future>(what: &str, future: F) -> F::Output {
+    match select(pin!(future), A::sleep(WAIT)).await {
+        Either::Left((v, _)) => v,
+        Either::Right(_) => panic!("{what}: not done after {WAIT:?}"),
+    }
+}
+
+/// Waits until `condition` holds, checking it every couple of
+/// milliseconds on the runtime's timer; panics with `what` if it still
+/// does not after [`WAIT`]. For events that have no future of their own
+/// to await (a server's client count, a kernel queue).
+pub async fn wait_until<A: Adapter>(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    // Bounded in count as well as in time.
+    let rounds = WAIT.as_millis() / POLL_EVERY.as_millis() + 1;
+    for _ in 0..rounds {
+        if condition() {
+            return;
+        }
+        if Instant::now() >= deadline {
+            break;
+        }
+        A::sleep(POLL_EVERY).await;
+    }
+    if !condition() {
+        panic!("{what}: not so after {WAIT:?}");
+    }
+}
+
+/// Polls `future` once, with a waker that does nothing: whether it is
+/// ready *now*. A test that must show something has NOT happened calls it
+/// once the events that thing depends on are known to have happened
+/// (never after a pause that assumes a fast machine). The future may be
+/// awaited afterwards: its next poll registers the real waker.
+pub fn poll_once<F: Future + ?Sized>(future: Pin<&mut F>) -> Poll<F::Output> {
+    future.poll(&mut Context::from_waker(futures::task::noop_waker_ref()))
 }
 
 /// Lets every other ready task run once (`tokio::task::yield_now` on any
@@ -169,15 +223,17 @@ macro_rules! adapter_api {
             $krate::open_connection(host, port, options)
         }
         fn open_connection_with_socket(
-            sock: impl Into<::streams_common::socket2::Socket>,
+            sock: impl Into<::streams_common::socket2::Socket> + Send,
             options: ::streams_common::OpenOptions,
-        ) -> ::std::result::Result<
-            (
-                ::streams_common::StreamReader,
-                ::streams_common::StreamWriter,
-            ),
-            ::streams_common::ConnectError,
-        > {
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                (
+                    ::streams_common::StreamReader,
+                    ::streams_common::StreamWriter,
+                ),
+                ::streams_common::ConnectError,
+            >,
+        > + Send {
             $krate::open_connection_with_socket(sock, options)
         }
         fn open_unix_connection(
@@ -195,15 +251,17 @@ macro_rules! adapter_api {
             $krate::open_unix_connection(path, options)
         }
         fn open_unix_connection_with_socket(
-            sock: impl Into<::streams_common::socket2::Socket>,
+            sock: impl Into<::streams_common::socket2::Socket> + Send,
             options: ::streams_common::OpenOptions,
-        ) -> ::std::result::Result<
-            (
-                ::streams_common::StreamReader,
-                ::streams_common::StreamWriter,
-            ),
-            ::streams_common::ConnectError,
-        > {
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                (
+                    ::streams_common::StreamReader,
+                    ::streams_common::StreamWriter,
+                ),
+                ::streams_common::ConnectError,
+            >,
+        > + Send {
             $krate::open_unix_connection_with_socket(sock, options)
         }
         fn start_server<F, Fut>(

@@ -30,6 +30,7 @@
 //! cancelled attempt's socket is closed when its future is dropped, which
 //! removes it from the table at once.
 
+use crate::adapters::{poll_once, wait_until};
 use futures::future::{select, Either};
 use socket2::{Domain, Socket, Type};
 use std::future::Future;
@@ -37,6 +38,7 @@ use std::io::{self, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::pin::pin;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 use streams_common::runtime::RuntimeRef;
 use streams_common::{
@@ -251,15 +253,13 @@ fn accept_waiting(listener: &TcpListener) -> Vec<(TcpStream, SocketAddr)> {
     out
 }
 
-/// Waits (bounded) until `listener` has at least one connection queued,
-/// then accepts every queued one.
-fn accept_some(listener: &TcpListener) -> Vec<(TcpStream, SocketAddr)> {
-    for _ in 0..5000 {
-        if accept_queue(listener).0 > 0 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
+/// Waits (bounded; failing the test) until `listener` has at least one
+/// connection queued, then accepts every queued one.
+async fn accept_some<A: crate::Adapter>(listener: &TcpListener) -> Vec<(TcpStream, SocketAddr)> {
+    wait_until::<A>("a connection reaching the listener", || {
+        accept_queue(listener).0 > 0
+    })
+    .await;
     accept_waiting(listener)
 }
 
@@ -289,14 +289,15 @@ pub async fn black_holed_first_address_wins_after_one_delay<A: crate::Adapter>()
     let options = OpenOptions::default().happy_eyeballs_delay(DELAY);
     let started = Instant::now();
     let mut connect = pin!(open_connection_addrs(&*rt, vec![hole.addr, good], options));
-    // Well before the delay, the first attempt is in flight (and stays so:
-    // its SYNs are dropped).
-    let result = match select(connect.as_mut(), rt.sleep(Duration::from_millis(100))).await {
-        Either::Left((result, _)) => {
-            println!("(connected before the 100 ms check: a very slow machine)");
+    // The first poll starts the first attempt, which is then in flight
+    // (and stays so: its SYNs are dropped) until the delay starts the
+    // second one and that one wins.
+    let result = match poll_once(connect.as_mut()) {
+        Poll::Ready(result) => {
+            println!("(connected on the first poll: the machine stalled for the whole delay)");
             result
         }
-        Either::Right(_) => {
+        Poll::Pending => {
             assert_eq!(hole.connecting(), 1, "the first attempt is in flight");
             bounded(&rt, "happy eyeballs connect", connect).await
         }
@@ -306,7 +307,7 @@ pub async fn black_holed_first_address_wins_after_one_delay<A: crate::Adapter>()
     println!("(a) delay {DELAY:?}, first address black-holed: connected in {elapsed:?}");
     // The winner is the second address...
     assert_eq!(sock_inet(writer.peername()), good);
-    let accepted = accept_some(&server);
+    let accepted = accept_some::<A>(&server).await;
     assert_eq!(accepted.len(), 1, "one connection reached the server");
     assert_eq!(accepted[0].1, sock_inet(writer.sockname()));
     // ...and the cancelled attempt's socket is gone.
@@ -325,11 +326,17 @@ pub async fn without_a_delay_the_black_hole_blocks<A: crate::Adapter>() {
     let good = server.local_addr().unwrap();
     let started = Instant::now();
     {
-        let connect = pin!(open_connection_addrs(
+        let mut connect = pin!(open_connection_addrs(
             &*rt,
             vec![hole.addr, good],
             OpenOptions::default()
         ));
+        // The first poll starts the first attempt; nothing else can start
+        // before it fails, which a black hole never makes it do.
+        assert!(poll_once(connect.as_mut()).is_pending());
+        assert_eq!(hole.connecting(), 1, "the first attempt is in flight");
+        assert!(accept_waiting(&server).is_empty());
+        // And it stays so: shown over a while (the subject of this test).
         match select(connect, rt.sleep(STUCK)).await {
             Either::Left((Ok(_), _)) => panic!("connected through a black hole"),
             Either::Left((Err(e), _)) => panic!("a black-holed connect failed: {e}"),
@@ -366,11 +373,14 @@ pub async fn dropping_the_future_closes_every_attempt<A: crate::Adapter>() {
             vec![hole.addr, other.addr, hole.addr],
             options
         ));
-        match select(connect, rt.sleep(Duration::from_millis(300))).await {
+        // All three start (at 0, 20 and 40 ms) and none can end.
+        let all_started = pin!(wait_until::<A>("all three attempts in flight", || {
+            hole.connecting() == 2 && other.connecting() == 1
+        }));
+        match select(connect, all_started).await {
             Either::Left(_) => panic!("a black-holed connect ended"),
             Either::Right(_) => {}
         }
-        // All three started (at 0, 20 and 40 ms) and none can end.
         assert_eq!(hole.connecting(), 2);
         assert_eq!(other.connecting(), 1);
     }
@@ -435,7 +445,12 @@ pub async fn all_refused_errors_are_combined_as_asyncio_does<A: crate::Adapter>(
         assert_eq!(e.to_string(), expected, "delay {delay:?}");
     }
     // One error: as it is.
-    let result = open_connection_addrs(&*rt, vec![r1.addr], OpenOptions::default()).await;
+    let result = bounded(
+        &rt,
+        "connect",
+        open_connection_addrs(&*rt, vec![r1.addr], OpenOptions::default()),
+    )
+    .await;
     let e = failed(result, "one refused");
     assert_eq!(e.kind(), Some(io::ErrorKind::ConnectionRefused));
     assert_eq!(e.to_string(), refused_text(r1.addr));
@@ -486,11 +501,15 @@ pub async fn all_refused_errors_are_combined_as_asyncio_does<A: crate::Adapter>(
         );
     }
     // Through open_connection with a host, the same rules (one address).
-    let result = open_connection(
-        &*rt,
-        "127.0.0.1",
-        r1.addr.port(),
-        OpenOptions::default().all_errors(true),
+    let result = bounded(
+        &rt,
+        "connect",
+        open_connection(
+            &*rt,
+            "127.0.0.1",
+            r1.addr.port(),
+            OpenOptions::default().all_errors(true),
+        ),
     )
     .await;
     let e = failed(result, "all_errors by host");
@@ -505,10 +524,14 @@ pub async fn local_addresses_match_the_family<A: crate::Adapter>() {
     let server = TcpListener::bind(v4(1, 0)).unwrap();
     let good = server.local_addr().unwrap();
     // No local address of the remote's family.
-    let result = open_connection_addrs(
-        &*rt,
-        vec![good],
-        OpenOptions::default().local_addr("[::1]:0".parse().unwrap()),
+    let result = bounded(
+        &rt,
+        "connect",
+        open_connection_addrs(
+            &*rt,
+            vec![good],
+            OpenOptions::default().local_addr("[::1]:0".parse().unwrap()),
+        ),
     )
     .await;
     let e = failed(result, "no matching family");
@@ -540,15 +563,23 @@ pub async fn local_addresses_match_the_family<A: crate::Adapter>() {
             streams_common::py_sockaddr(&a)
         )
     };
-    let result =
-        open_connection_addrs(&*rt, vec![good], OpenOptions::default().local_addr(t1)).await;
+    let result = bounded(
+        &rt,
+        "connect",
+        open_connection_addrs(&*rt, vec![good], OpenOptions::default().local_addr(t1)),
+    )
+    .await;
     let e = failed(result, "one bind failed");
     assert_eq!(e.kind(), Some(io::ErrorKind::AddrInUse));
     assert_eq!(e.to_string(), bind_text(t1));
-    let result = open_connection_addrs(
-        &*rt,
-        vec![good],
-        OpenOptions::default().local_addrs([t1, t2]),
+    let result = bounded(
+        &rt,
+        "connect",
+        open_connection_addrs(
+            &*rt,
+            vec![good],
+            OpenOptions::default().local_addrs([t1, t2]),
+        ),
     )
     .await;
     let e = failed(result, "two binds failed");
@@ -556,12 +587,16 @@ pub async fn local_addresses_match_the_family<A: crate::Adapter>() {
         e.to_string(),
         format!("Multiple exceptions: {}, {}", bind_text(t1), bind_text(t2))
     );
-    let result = open_connection_addrs(
-        &*rt,
-        vec![good, good],
-        OpenOptions::default()
-            .local_addrs([t1, t2])
-            .all_errors(true),
+    let result = bounded(
+        &rt,
+        "connect",
+        open_connection_addrs(
+            &*rt,
+            vec![good, good],
+            OpenOptions::default()
+                .local_addrs([t1, t2])
+                .all_errors(true),
+        ),
     )
     .await;
     let e = failed(result, "all_errors binds");
@@ -589,7 +624,12 @@ pub async fn local_addresses_match_the_family<A: crate::Adapter>() {
     writer.close();
     let refusing4 = Refusing::new(Ipv4Addr::LOCALHOST.into());
     let options = OpenOptions::default().local_addr(v4(3, 0));
-    let result = open_connection_addrs(&*rt, vec![refusing6.addr, refusing4.addr], options).await;
+    let result = bounded(
+        &rt,
+        "connect",
+        open_connection_addrs(&*rt, vec![refusing6.addr, refusing4.addr], options),
+    )
+    .await;
     let e = failed(result, "mixed families, all fail");
     assert_eq!(
         e.to_string(),
@@ -620,7 +660,7 @@ pub async fn simultaneous_successes_keep_one_and_close_the_rest<A: crate::Adapte
     let local = sock_inet(writer.sockname());
     let (won, lost) = if peer == a1 { (&s1, &s2) } else { (&s2, &s1) };
     assert!(peer == a1 || peer == a2);
-    let accepted = accept_some(won);
+    let accepted = accept_some::<A>(won).await;
     assert_eq!(accepted.len(), 1);
     assert_eq!(accepted[0].1, local);
     // A loser that connected before the win was closed by the client: its
@@ -674,7 +714,7 @@ pub async fn dual_stack_loopback_with_broken_ipv6<A: crate::Adapter>() {
         started.elapsed()
     );
     assert_eq!(sock_inet(writer.peername()), v4(1, port));
-    assert_eq!(accept_some(&server).len(), 1);
+    assert_eq!(accept_some::<A>(&server).await.len(), 1);
     assert_eq!(hole.connecting(), 0, "the IPv6 attempt was closed");
     writer.close();
 }

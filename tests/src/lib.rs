@@ -69,6 +69,39 @@ pub async fn connect_raw_peer<A: Adapter>(
     (reader, writer, peer)
 }
 
+/// Accepts one connection on a blocking std `listener`, waiting at most
+/// `limit` for it (then the test fails): for peers that run on a blocking
+/// thread, where an unbounded `accept` would outlive a failed test.
+pub fn accept_within(
+    listener: &std::net::TcpListener,
+    limit: std::time::Duration,
+) -> std::net::TcpStream {
+    use std::os::fd::AsRawFd;
+    let deadline = std::time::Instant::now() + limit;
+    // Bounded: each round either accepts, or waits until the deadline, or
+    // was interrupted by a signal (a handful at most).
+    for _ in 0..1000 {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let mut pfd = libc::pollfd {
+            fd: listener.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = left.as_millis().min(i32::MAX as u128) as libc::c_int;
+        // SAFETY: one valid pollfd, for the call's duration.
+        let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if n > 0 {
+            return listener.accept().expect("accept").0;
+        }
+        if n == 0 {
+            break;
+        }
+        let e = std::io::Error::last_os_error();
+        assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "poll: {e}");
+    }
+    panic!("no connection to accept after {limit:?}");
+}
+
 pub use adapters::{Adapter, AsyncStdAdapter, Elapsed, SmolAdapter, TokioAdapter};
 
 /// Instantiates every test body of [`streams`], [`server`], [`interop`]

@@ -328,11 +328,8 @@ pub async fn reset_clients_failures_are_reported_with_their_peer<A: Adapter>() {
         addrs
     }))
     .await;
-    let count = || reports.lock().unwrap().len();
-    A::t(async {
-        while count() < CLIENTS {
-            A::sleep(Duration::from_millis(5)).await;
-        }
+    crate::adapters::wait_until::<A>("a report for every client", || {
+        reports.lock().unwrap().len() >= CLIENTS
     })
     .await;
     let reports = reports.lock().unwrap().clone();

@@ -61,21 +61,24 @@ macro_rules! define_api {
 
         /// Streams over an already connected stream socket (asyncio's
         /// `open_connection(sock=...)`): a `std::net::TcpStream`, a
-        /// `std::os::unix::net::UnixStream` or a `socket2::Socket`.
+        /// `std::os::unix::net::UnixStream` or a `socket2::Socket`. With
+        /// `options.ssl`, TLS over it: `options.server_hostname` is then
+        /// required (`""`: no SNI, no name check), and the call returns once
+        /// the handshake is done.
         #[doc = concat!("Must be called where ", $name, " can register sockets (within its runtime).")]
         ///
         /// ```no_run
-        /// # fn f() -> Result<(), Box<dyn std::error::Error>> {
+        /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
         #[doc = concat!("use ", stringify!($krate), "::*;")]
         /// let std = std::net::TcpStream::connect("127.0.0.1:8888")?;
-        /// let (reader, writer) = open_connection_with_socket(std, OpenOptions::default())?;
+        /// let (reader, writer) = open_connection_with_socket(std, OpenOptions::default()).await?;
         /// # Ok(()) }
         /// ```
-        pub fn open_connection_with_socket(
+        pub async fn open_connection_with_socket(
             sock: impl ::std::convert::Into<socket2::Socket>,
             options: OpenOptions,
         ) -> ::std::result::Result<(StreamReader, StreamWriter), ConnectError> {
-            $crate::open_connection_with_socket(&$rt, sock.into(), options)
+            $crate::open_connection_with_socket(&$rt, sock.into(), options).await
         }
 
         /// Opens a Unix-domain connection to `path` (asyncio's
@@ -97,20 +100,21 @@ macro_rules! define_api {
 
         /// Streams over an already connected Unix-domain stream socket (asyncio's
         /// `open_unix_connection(sock=...)`), e.g. one end of
-        /// `std::os::unix::net::UnixStream::pair()`.
+        /// `std::os::unix::net::UnixStream::pair()`. With `options.ssl`, TLS
+        /// over it, as for [`open_connection_with_socket`].
         ///
         /// ```no_run
-        /// # fn f() -> Result<(), Box<dyn std::error::Error>> {
+        /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
         #[doc = concat!("use ", stringify!($krate), "::*;")]
         /// let (a, b) = std::os::unix::net::UnixStream::pair()?;
-        /// let (reader, writer) = open_unix_connection_with_socket(a, OpenOptions::default())?;
+        /// let (reader, writer) = open_unix_connection_with_socket(a, OpenOptions::default()).await?;
         /// # Ok(()) }
         /// ```
-        pub fn open_unix_connection_with_socket(
+        pub async fn open_unix_connection_with_socket(
             sock: impl ::std::convert::Into<socket2::Socket>,
             options: OpenOptions,
         ) -> ::std::result::Result<(StreamReader, StreamWriter), ConnectError> {
-            $crate::open_unix_connection_with_socket(&$rt, sock.into(), options)
+            $crate::open_unix_connection_with_socket(&$rt, sock.into(), options).await
         }
 
         /// Starts a TCP server (asyncio's `start_server`): `handler(reader,

@@ -99,8 +99,9 @@ pub struct OpenOptions {
     /// asyncio's `server_hostname=`: the name sent as SNI and checked
     /// against the certificate. Only with [`ssl`](Self::ssl). `None`: the
     /// host passed to `open_connection` (an IP address included; required
-    /// for Unix connections); `""`: no SNI and no name check (the chain
-    /// is still verified).
+    /// for Unix connections and over a socket passed in, which have no
+    /// host); `""`: no SNI and no name check (the chain is still
+    /// verified).
     pub server_hostname: Option<String>,
     /// asyncio's `ssl_handshake_timeout=` (60 s when `None`): a handshake
     /// that takes longer fails with
@@ -572,23 +573,6 @@ async fn connect_addrs(
     }
 }
 
-fn start(
-    rt: &dyn Runtime,
-    sock: Box<dyn Socket>,
-    limit: usize,
-    peer: Option<Address>,
-) -> (StreamReader, StreamWriter) {
-    let conn = NewConnection {
-        rt: rt.handle(),
-        server_side: false,
-        host: None,
-        tls: None,
-    };
-    let (reader, writer, _shared, driver) = new_connection(conn, sock, limit, peer, None);
-    rt.spawn(driver);
-    (reader, writer)
-}
-
 /// Starts a connected client socket's streams, with TLS when `tls_name`
 /// is set (then waits for the handshake: asyncio's `create_connection`
 /// returns once it is done).
@@ -640,7 +624,13 @@ fn describe(sock: &socket2::Socket) -> String {
 /// asyncio's `open_connection(sock=...)`: streams over an already connected
 /// stream socket (TCP or Unix; a `std::net::TcpStream` or
 /// `std::os::unix::net::UnixStream` converts with `.into()`).
-pub fn open_connection_with_socket(
+///
+/// With [`OpenOptions::ssl`], TLS over that socket (asyncio's `sock=` with
+/// `ssl=`): there is no host to take the server name from, so
+/// [`OpenOptions::server_hostname`] must be set (`""`: no SNI and no name
+/// check); the call returns once the handshake is done, and fails with its
+/// error, as [`open_connection`] does.
+pub async fn open_connection_with_socket(
     rt: &dyn Runtime,
     sock: socket2::Socket,
     options: OpenOptions,
@@ -648,23 +638,33 @@ pub fn open_connection_with_socket(
     if options.limit == 0 {
         return Err(ArgumentError::ZeroLimit.into());
     }
-    options.tls_name(Some(""))?;
-    if options.ssl.is_some() {
-        return Err(ArgumentError::SslWithSocket.into());
-    }
+    // asyncio's create_connection with no host.
+    let name = options.tls_name(Some(""))?;
     if sock.r#type()? != Type::STREAM {
         return Err(ArgumentError::NotAStreamSocket {
             desc: describe(&sock),
         }
         .into());
     }
+    with_socket(rt, sock, &options, name).await
+}
+
+/// Streams over a connected stream socket whose options were checked:
+/// TLS when `tls_name` is set.
+async fn with_socket(
+    rt: &dyn Runtime,
+    sock: socket2::Socket,
+    options: &OpenOptions,
+    tls_name: Option<String>,
+) -> Result<(StreamReader, StreamWriter), ConnectError> {
     sock.set_nonblocking(true)?;
     let sock = if sock.domain()? == Domain::UNIX {
         rt.unix_stream(std::os::unix::net::UnixStream::from(sock))?
     } else {
         rt.tcp_stream(std::net::TcpStream::from(sock))?
     };
-    Ok(start(rt, sock, options.limit, None))
+    // The peer's name is read from the socket.
+    start_tls(rt, sock, options, None, None, tls_name).await
 }
 
 /// asyncio's `open_unix_connection(path)`. A path starting with a NUL byte
@@ -703,7 +703,12 @@ pub async fn open_unix_connection(
 
 /// asyncio's `open_unix_connection(sock=...)`: the socket must be a
 /// Unix-domain stream socket.
-pub fn open_unix_connection_with_socket(
+///
+/// With [`OpenOptions::ssl`], TLS over that socket; as with
+/// [`open_unix_connection`], [`OpenOptions::server_hostname`] is required
+/// (`""`: no SNI and no name check), and checked before the socket, as
+/// asyncio does. The call returns once the handshake is done.
+pub async fn open_unix_connection_with_socket(
     rt: &dyn Runtime,
     sock: socket2::Socket,
     options: OpenOptions,
@@ -711,13 +716,15 @@ pub fn open_unix_connection_with_socket(
     if options.limit == 0 {
         return Err(ArgumentError::ZeroLimit.into());
     }
+    // asyncio's create_unix_connection rules.
+    let name = options.tls_name(None)?;
     if sock.domain()? != Domain::UNIX || sock.r#type()? != Type::STREAM {
         return Err(ArgumentError::NotAUnixStreamSocket {
             desc: describe(&sock),
         }
         .into());
     }
-    open_connection_with_socket(rt, sock, options)
+    with_socket(rt, sock, &options, name).await
 }
 
 #[cfg(test)]

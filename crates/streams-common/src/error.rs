@@ -98,9 +98,10 @@ pub enum ArgumentError {
     /// `ssl_shutdown_timeout` of zero (checked after the TCP connection
     /// succeeded, as asyncio does).
     NonPositiveShutdownTimeout,
-    /// `ssl` with an existing socket (`*_with_socket`, which return at
-    /// once and cannot wait for a handshake): open the streams without
-    /// `ssl`, then call `StreamWriter::start_tls`.
+    /// No longer returned: `open_connection_with_socket` and
+    /// `open_unix_connection_with_socket` accept `ssl` (as asyncio's
+    /// `sock=` with `ssl=` does) and wait for the handshake. Kept so that
+    /// code matching on it still builds.
     SslWithSocket,
 }
 

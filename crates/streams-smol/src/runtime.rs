@@ -85,6 +85,7 @@ impl Spawn for SmolSpawn {
 ///     let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
 ///     let (_reader, writer) =
 ///         streams_common::open_unix_connection_with_socket(&rt, a.into(), Default::default())
+///             .await
 ///             .unwrap();
 ///     writer.close();
 ///     writer.wait_closed().await.unwrap();

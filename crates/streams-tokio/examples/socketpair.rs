@@ -8,7 +8,8 @@ use streams_tokio::*;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (rsock, wsock) = UnixStream::pair()?;
     // Register the reading end as a stream.
-    let (mut reader, writer) = open_unix_connection_with_socket(rsock, OpenOptions::default())?;
+    let (mut reader, writer) =
+        open_unix_connection_with_socket(rsock, OpenOptions::default()).await?;
     // Simulate the reception of data from the network, later.
     tokio::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;

@@ -1,0 +1,160 @@
+//! Reading: lines, cancelled and failed reads, a buffer of yours, an
+//! endless line.
+
+use super::{connect, echo_server, kernel_inq};
+use crate::adapters::{poll_once, wait_until, Adapter};
+use futures::StreamExt;
+use std::io::Write;
+use std::pin::pin;
+use std::time::Duration;
+use streams_common::{Bytes, OpenOptions, ReadError};
+
+/// Lines, `writelines`, the lines stream, half-close and close.
+pub async fn echo_lines_and_lines_stream<A: Adapter>() {
+    let server = echo_server::<A>().await;
+    let (mut reader, writer) = connect::<A>(&server).await;
+    writer
+        .writelines([&b"one\n"[..], b"two\n", b"three\n"])
+        .unwrap();
+    assert_eq!(A::t(reader.readline()).await.unwrap(), "one\n");
+    writer.write_eof().unwrap();
+    let rest: Vec<Bytes> = A::t(reader.lines().map(|l| l.unwrap()).collect()).await;
+    assert_eq!(rest, vec![Bytes::from("two\n"), Bytes::from("three\n")]);
+    assert!(reader.at_eof());
+    assert!(reader.exception().is_none());
+    writer.close();
+    A::t(writer.wait_closed()).await.unwrap();
+    server.close();
+    A::t(server.wait_closed()).await;
+}
+
+/// A read that is dropped before it completes consumes nothing.
+pub async fn cancelled_reads_lose_nothing<A: Adapter>() {
+    let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+    let (mut reader, _w) = A::t(A::open_unix_connection_with_socket(
+        a,
+        OpenOptions::default(),
+    ))
+    .await
+    .unwrap();
+    let (_r2, peer) = A::t(A::open_unix_connection_with_socket(
+        b,
+        OpenOptions::default(),
+    ))
+    .await
+    .unwrap();
+    peer.write(b"partial").unwrap();
+    wait_until::<A>("\"partial\" reaching the reader", || {
+        reader.buffered_len() == 7
+    })
+    .await;
+    // The line is incomplete: each read, polled with all of it buffered,
+    // is pending; dropped, it must give back nothing.
+    assert!(poll_once(pin!(reader.readline())).is_pending());
+    assert!(poll_once(pin!(reader.readexactly(100))).is_pending());
+    assert!(
+        poll_once(pin!(reader.readuntil(b"END"))).is_pending(),
+        "no separator yet"
+    );
+    assert_eq!(reader.buffered_len(), 7);
+    peer.write(b" line\nEND").unwrap();
+    assert_eq!(A::t(reader.readline()).await.unwrap(), "partial line\n");
+    assert_eq!(A::t(reader.readuntil(b"END")).await.unwrap(), "END");
+}
+
+/// `readline_into` / `readuntil_into`: the same results and errors as
+/// `readline` / `readuntil`, appended to the caller's buffer, which is
+/// untouched by a read that is cancelled or fails.
+pub async fn lines_into_a_buffer_of_yours<A: Adapter>() {
+    let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+    let opts = OpenOptions::default().limit(8);
+    let (mut reader, _w) = A::t(A::open_unix_connection_with_socket(a, opts))
+        .await
+        .unwrap();
+    let (_r2, peer) = A::t(A::open_unix_connection_with_socket(
+        b,
+        OpenOptions::default(),
+    ))
+    .await
+    .unwrap();
+    peer.write(b"a\nbb\r\nccc").unwrap();
+    let mut buf = Vec::new();
+    assert_eq!(A::t(reader.readline_into(&mut buf)).await.unwrap(), 2);
+    assert_eq!(buf, b"a\n");
+    assert_eq!(
+        A::t(reader.readuntil_into(b"\r\n", &mut buf))
+            .await
+            .unwrap(),
+        4
+    );
+    assert_eq!(buf, b"a\nbb\r\n");
+    wait_until::<A>("\"ccc\" reaching the reader", || reader.buffered_len() == 3).await;
+    assert!(
+        poll_once(pin!(reader.readline_into(&mut buf))).is_pending(),
+        "no newline yet"
+    );
+    assert_eq!(buf, b"a\nbb\r\n", "a cancelled read appends nothing");
+    peer.write(b"dddddddddddd\nnext\n").unwrap();
+    let e = A::t(reader.readline_into(&mut buf)).await.unwrap_err();
+    assert!(matches!(e, ReadError::LineTooLong { .. }), "{e:?}");
+    assert_eq!(buf, b"a\nbb\r\n", "a failed read appends nothing");
+    buf.clear();
+    assert_eq!(A::t(reader.readline_into(&mut buf)).await.unwrap(), 5);
+    assert_eq!(buf, b"next\n");
+    peer.write(b"tail").unwrap();
+    peer.close();
+    let e = A::t(reader.readuntil_into(b"!", &mut buf))
+        .await
+        .unwrap_err();
+    assert!(matches!(&e, ReadError::Incomplete { partial, .. } if partial == "tail"));
+    assert_eq!(buf, b"next\n");
+    assert_eq!(A::t(reader.readline_into(&mut buf)).await.unwrap(), 0);
+    assert!(reader.at_eof());
+}
+
+/// A peer that sends one endless line: the buffer stays bounded and the
+/// read fails with the over-long-line error.
+pub async fn endless_line_stays_bounded<A: Adapter>() {
+    let limit = 1024;
+    let (mut reader, writer, mut peer) =
+        crate::connect_raw_peer::<A>(OpenOptions::default().limit(limit)).await;
+    peer.set_write_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let fd = writer.raw_fd().expect("open");
+    let flood = A::spawn_blocking(move || {
+        let chunk = vec![b'a'; 4096];
+        // Bounded: stops when the reader side stops reading (we close).
+        for _ in 0..10_000 {
+            if peer.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+    });
+    // The flood has filled whatever the reader accepts once the reader
+    // holds more than twice its limit (where it stops reading) and more
+    // waits in the kernel, untaken.
+    let max = 2 * limit + 64 * 1024;
+    let stopped = || reader.buffered_len() > 2 * limit && kernel_inq(fd) > 0;
+    wait_until::<A>("the reader stopping, with more to read", stopped).await;
+    assert!(
+        reader.buffered_len() <= max,
+        "{} > {max}",
+        reader.buffered_len()
+    );
+    let e = A::t(reader.readline()).await.unwrap_err();
+    assert!(matches!(e, ReadError::LineTooLong { .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        "Separator is not found, and chunk exceed the limit"
+    );
+    // The error dropped the buffered part of the line and reading
+    // resumed: the flood fills the buffer again, to the same bound.
+    wait_until::<A>("the reader stopping again, with more to read", || {
+        reader.buffered_len() > 2 * limit && kernel_inq(fd) > 0
+    })
+    .await;
+    assert!(reader.buffered_len() <= max);
+    drop(reader);
+    drop(writer);
+    A::t(flood).await;
+}
