@@ -98,11 +98,6 @@ pub enum ArgumentError {
     /// `ssl_shutdown_timeout` of zero (checked after the TCP connection
     /// succeeded, as asyncio does).
     NonPositiveShutdownTimeout,
-    /// No longer returned: `open_connection_with_socket` and
-    /// `open_unix_connection_with_socket` accept `ssl` (as asyncio's
-    /// `sock=` with `ssl=` does) and wait for the handshake. Kept so that
-    /// code matching on it still builds.
-    SslWithSocket,
 }
 
 impl fmt::Display for ArgumentError {
@@ -144,10 +139,6 @@ impl fmt::Display for ArgumentError {
             ArgumentError::NonPositiveShutdownTimeout => {
                 f.write_str("ssl_shutdown_timeout should be a positive number, got 0")
             }
-            ArgumentError::SslWithSocket => f.write_str(
-                "ssl is not supported with an existing socket: open the streams without ssl, \
-                 then call StreamWriter::start_tls",
-            ),
         }
     }
 }
