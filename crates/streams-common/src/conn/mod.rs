@@ -60,18 +60,18 @@ struct Wakers {
 }
 
 /// The wakers to wake once the lock is released.
-#[derive(Default)]
 struct ToWake {
     one: [Option<Waker>; 2],
-    lists: [Vec<Waker>; 3],
+    /// Wakers moved out of the waiting lists (which keep their capacity).
+    many: Vec<Waker>,
 }
 
 impl ToWake {
     fn take(w: Wake, wakers: &mut Wakers) -> ToWake {
-        let mut t = ToWake::default();
-        if w.is_empty() {
-            return t;
-        }
+        let mut t = ToWake {
+            one: [None, None],
+            many: Vec::new(),
+        };
         if w.contains(Wake::READER) {
             t.one[0] = wakers.reader.take();
         }
@@ -79,20 +79,20 @@ impl ToWake {
             t.one[1] = wakers.driver.take();
         }
         if w.contains(Wake::DRAIN) {
-            t.lists[0] = std::mem::take(&mut wakers.drain);
+            t.many.append(&mut wakers.drain);
         }
         if w.contains(Wake::HANDSHAKE) {
-            t.lists[1] = std::mem::take(&mut wakers.handshake);
+            t.many.append(&mut wakers.handshake);
         }
         if w.contains(Wake::CLOSED) {
-            t.lists[2] = std::mem::take(&mut wakers.closed);
+            t.many.append(&mut wakers.closed);
         }
         t
     }
 
     fn wake(self) {
         self.one.into_iter().flatten().for_each(Waker::wake);
-        self.lists.into_iter().flatten().for_each(Waker::wake);
+        self.many.into_iter().for_each(Waker::wake);
     }
 }
 
@@ -151,6 +151,7 @@ impl DerefMut for StateGuard<'_> {
 }
 
 impl Drop for StateGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         let Some(mut g) = self.guard.take() else {
             return;
@@ -160,16 +161,28 @@ impl Drop for StateGuard<'_> {
         if self.driver_turn {
             wake = wake.without(Wake::DRIVER);
         }
-        let to_wake = ToWake::take(wake, &mut st.wakers);
         self.shared
             .drain_ready
             .store(st.core.drain_ready(), Ordering::Release);
         self.shared
             .news
             .store(st.core.has_news(), Ordering::Release);
-        drop(g);
-        to_wake.wake();
+        if wake.is_empty() {
+            // The common case (a write to a busy connection, a read that
+            // found its data): nobody to wake.
+            return;
+        }
+        wake_after_unlock(g, wake);
     }
+}
+
+/// Takes the wakers `wake` names, releases the lock, then wakes them
+/// (out of line: most unlocks wake nobody).
+#[inline(never)]
+fn wake_after_unlock(mut g: MutexGuard<'_, State>, wake: Wake) {
+    let to_wake = ToWake::take(wake, &mut g.wakers);
+    drop(g);
+    to_wake.wake();
 }
 
 fn register(list: &mut Vec<Waker>, cx: &Context<'_>) {
@@ -213,10 +226,14 @@ impl Shared {
     /// the writer and drops it as it fails, and the peer must not see the
     /// connection end before the failure is reported).
     pub(crate) fn deferring_writer_close<T>(&self, f: impl FnOnce() -> T) -> (T, bool) {
+        // One read-modify-write per poll: the store needs no fence (a
+        // drop in another thread that misses it closes at once, which is
+        // as right as closing after), and the swap and the drop's
+        // compare-exchange are totally ordered on this one location.
         self.writer_close
-            .store(WRITER_CLOSE_DEFERRED, Ordering::SeqCst);
+            .store(WRITER_CLOSE_DEFERRED, Ordering::Relaxed);
         let out = f();
-        let was = self.writer_close.swap(WRITER_CLOSE_NOW, Ordering::SeqCst);
+        let was = self.writer_close.swap(WRITER_CLOSE_NOW, Ordering::AcqRel);
         (out, was == WRITER_DROPPED_WHILE_DEFERRED)
     }
 
@@ -227,8 +244,8 @@ impl Shared {
             .compare_exchange(
                 WRITER_CLOSE_DEFERRED,
                 WRITER_DROPPED_WHILE_DEFERRED,
-                Ordering::SeqCst,
-                Ordering::SeqCst,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
             )
             .is_ok();
         if !deferred {

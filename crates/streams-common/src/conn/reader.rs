@@ -28,6 +28,9 @@ pub struct StreamReader {
     /// The reader's own core: bytes already taken from the inbox. Kept out
     /// of the shared state so that reading what is buffered takes no lock.
     core: Reader<StoredError>,
+    /// The length last stored in [`Shared::reader_len`](super::Shared):
+    /// never below what the core holds.
+    published: usize,
 }
 
 impl fmt::Debug for StreamReader {
@@ -46,6 +49,7 @@ impl StreamReader {
         StreamReader {
             shared,
             core: Reader::new(limit).unwrap_or_default(),
+            published: 0,
         }
     }
 
@@ -68,12 +72,24 @@ impl StreamReader {
         mut op: impl FnMut(&mut Reader<StoredError>) -> Poll<T>,
     ) -> Poll<T> {
         self.sync();
-        let Self { shared, core } = self;
+        let Self {
+            shared,
+            core,
+            published,
+        } = self;
         loop {
             let was_paused = core.reading_paused();
             let r = op(core);
             if r.is_ready() {
-                shared.reader_len.store(core.len(), Ordering::Relaxed);
+                let len = core.len();
+                // Published when it fell to half of what the driver last
+                // saw (or to 0): the driver never counts less than the
+                // reader holds, at most twice as much, and a busy reader
+                // does not store on every line.
+                if len <= *published / 2 && len != *published {
+                    shared.reader_len.store(len, Ordering::Relaxed);
+                    *published = len;
+                }
                 if was_paused && !core.reading_paused() {
                     shared.lock().core.reader_len(core.len(), false);
                 }
@@ -90,7 +106,8 @@ impl StreamReader {
                 // The core resumed before waiting (asyncio's rule).
                 st.core.reader_len(core.len(), core.reading_paused());
             }
-            shared.reader_len.store(core.len(), Ordering::Relaxed);
+            *published = core.len();
+            shared.reader_len.store(*published, Ordering::Relaxed);
             drop(st);
             if !again {
                 return Poll::Pending;
@@ -218,6 +235,7 @@ impl StreamReader {
         let out = self.core.take_buffered();
         let mut st = self.shared.lock();
         st.core.reader_len(0, false);
+        self.published = 0;
         self.shared.reader_len.store(0, Ordering::Relaxed);
         drop(st);
         out
@@ -229,9 +247,10 @@ impl StreamReader {
         if self.shared.news.load(Ordering::Acquire) {
             let mut st = self.shared.lock();
             st.core.sync_reader(&mut self.core);
+            self.published = self.core.len();
             self.shared
                 .reader_len
-                .store(self.core.len(), Ordering::Relaxed);
+                .store(self.published, Ordering::Relaxed);
         }
     }
 
