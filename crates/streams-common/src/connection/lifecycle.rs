@@ -16,7 +16,7 @@ impl Connection {
         }
         if self.pending_tls.take().is_some() {
             // The plaintext before it is still flushed; the upgrade is off.
-            self.start_tls_failed = Some(TlsError::Closed);
+            self.start_tls_failed = Some(Box::new(TlsError::Closed));
             self.wake |= Wake::HANDSHAKE;
         }
         if self.tls.is_none() && self.write.buffer_size() == 0 {
@@ -79,7 +79,7 @@ impl Connection {
         }
         let stored = error.map(Arc::new);
         if self.pending_tls.take().is_some() {
-            self.start_tls_failed = Some(super::tls::handshake_failure(stored.as_ref()));
+            self.start_tls_failed = Some(Box::new(super::tls::handshake_failure(stored.as_ref())));
             self.wake |= Wake::HANDSHAKE;
         }
         if let Some(tls) = &mut self.tls {

@@ -201,11 +201,13 @@ pub struct Connection {
     /// The write buffer, water marks and write-side lifecycle.
     write: WriteState<StoredError>,
     /// The TLS session, once the connection uses TLS.
-    tls: Option<Tls>,
+    /// (Boxed, as the pending upgrade below: a rustls session is large,
+    /// and most connections never have one.)
+    tls: Option<Box<Tls>>,
     /// A `start_tls` waiting for the plaintext buffer to be sent.
-    pending_tls: Option<PendingTls>,
+    pending_tls: Option<Box<PendingTls>>,
     /// Why a `start_tls` failed before its session was installed.
-    start_tls_failed: Option<TlsError>,
+    start_tls_failed: Option<Box<TlsError>>,
     /// The transport reached EOF.
     read_eof: bool,
     /// The driver closed the transport.
@@ -258,7 +260,7 @@ impl Connection {
             Phase::Closed
         } else if self.write.is_lost() {
             Phase::Lost
-        } else if self.tls.as_ref().is_some_and(Tls::close_notify_sent) {
+        } else if self.tls.as_ref().is_some_and(|t| t.close_notify_sent()) {
             Phase::ShuttingDown
         } else if self.write.is_closing() {
             Phase::Closing
@@ -361,7 +363,7 @@ impl Connection {
             (Some(t), _) => t.handshake(),
             (None, Some(_)) => HandshakeState::Pending,
             (None, None) => match &self.start_tls_failed {
-                Some(e) => HandshakeState::Failed(e.clone()),
+                Some(e) => HandshakeState::Failed((**e).clone()),
                 None => HandshakeState::Done,
             },
         }
@@ -370,7 +372,7 @@ impl Connection {
     /// What the TLS session negotiated (still known after the close);
     /// `None` without TLS.
     pub fn tls_info(&self) -> Option<crate::tls::TlsInfo> {
-        self.tls.as_ref().map(Tls::info)
+        self.tls.as_ref().map(|t| t.info())
     }
 
     /// Who must be woken since the last call; clears the set.
@@ -508,7 +510,7 @@ impl Connection {
         }
         match &self.pending_tls {
             Some(p) => Some(p.deadline()),
-            None => self.tls.as_ref().and_then(Tls::deadline),
+            None => self.tls.as_ref().and_then(|t| t.deadline()),
         }
     }
 
@@ -623,11 +625,11 @@ impl Connection {
         if self.write.buffer_size() == 0 {
             self.install_tls(session, pre, now);
         } else {
-            self.pending_tls = Some(PendingTls {
+            self.pending_tls = Some(Box::new(PendingTls {
                 session,
                 pre,
                 started: now,
-            });
+            }));
         }
         self.wake |= Wake::DRIVER;
         Ok(())

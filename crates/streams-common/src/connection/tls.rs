@@ -326,7 +326,7 @@ impl Connection {
             .set_limits(Some(TLS_HIGH_WATER), Some(TLS_LOW_WATER));
         let mut pre = pre;
         pre.extend_from_slice(&self.inbox.take_data());
-        self.tls = Some(Tls::new(session, pre, now));
+        self.tls = Some(Box::new(Tls::new(session, pre, now)));
         self.wake |= Wake::DRIVER;
         if self.read_eof {
             self.tls_eof();

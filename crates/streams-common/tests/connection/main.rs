@@ -12,5 +12,6 @@ mod errors;
 mod flow;
 mod half_close;
 mod handshake;
+mod memory;
 mod start_tls;
 mod timeouts;
