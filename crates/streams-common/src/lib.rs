@@ -1,12 +1,22 @@
 //! Runtime-independent parts of the asyncio-style streams.
 //!
 //! Everything that the Tokio, smol and async-std adapters share lives here
-//! once: the pure [`write_state`] machine, the [`runtime`] abstraction an
-//! adapter implements, and the generic [`StreamReader`], [`StreamWriter`],
-//! connection driver, `open_connection` / `start_server` logic, [`Server`]
-//! lifecycle, accept backoff, Unix socket path rules and typed options and
-//! errors. An adapter implements [`runtime::Runtime`] and re-exports the
-//! API with its types.
+//! once, in layers:
+//!
+//! * [`connection`]: a whole connection as a sans-IO state machine (the
+//!   receive hand-off to the reader, the [`write_state`] buffer, the
+//!   lifecycle, the TLS session, deadlines as instants), which any driver
+//!   can run: a runtime, a hand-written `poll(2)` loop, a test on a
+//!   virtual clock;
+//! * the one runtime driver of that core, and the [`StreamReader`] and
+//!   [`StreamWriter`] around it, over the [`runtime`] abstraction an
+//!   adapter implements;
+//! * `open_connection` (with [`happy_eyeballs`]), `start_server` and the
+//!   [`Server`] lifecycle, [`tls`] configuration, typed options and
+//!   errors.
+//!
+//! An adapter implements [`runtime::Runtime`] and re-exports the API with
+//! its types.
 #![warn(missing_docs)]
 
 pub mod connection;
