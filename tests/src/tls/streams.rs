@@ -137,10 +137,20 @@ pub async fn tls_large_transfer_with_flow_control<A: Adapter>() {
     let expected = payload.clone();
     let read = A::spawn(async move { reader.read_to_eof().await.map(|b| b.to_vec()) });
     A::t_for(PEER_TIMEOUT, async {
-        for chunk in payload.chunks(100_000) {
+        let chunks = payload.chunks(100_000).count();
+        for (i, chunk) in payload.chunks(100_000).enumerate() {
             writer.write(chunk).unwrap();
             assert!(writer.get_write_buffer_size() <= TLS_HIGH_WATER + 100_000);
-            writer.drain().await.unwrap();
+            match writer.drain().await {
+                Ok(()) => {}
+                // Once the last chunk is written the server may read it,
+                // echo it and close before this task gets to its drain (a
+                // preempted thread): asyncio's drain then raises
+                // ConnectionResetError('Connection lost') too. Every byte
+                // still arrives (checked below).
+                Err(e) if i + 1 == chunks && e.kind() == std::io::ErrorKind::ConnectionReset => {}
+                Err(e) => panic!("drain after chunk {i}: {e}"),
+            }
         }
     })
     .await;

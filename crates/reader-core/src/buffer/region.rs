@@ -141,12 +141,15 @@ impl Region {
     }
 
     /// Compacts and grows so that at least `min` bytes of spare room follow
-    /// the data, zeroing new room only.
+    /// the data, zeroing `min` bytes of new room and no more: an allocator
+    /// may hand out more capacity than asked for, and zeroing all of it
+    /// would make that memory resident for nothing (a driver never
+    /// receives into more than it asked for).
     #[cold]
     pub(super) fn make_room(&mut self, min: usize) {
         if !self.reserve(min) {
-            let capacity = self.bytes.capacity();
-            self.bytes.resize(capacity, 0);
+            let end = self.filled.saturating_add(min);
+            self.bytes.resize(end, 0);
         }
     }
 }

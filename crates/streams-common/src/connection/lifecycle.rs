@@ -23,6 +23,10 @@ impl Connection {
             // Nothing to flush: Open -> Lost now, so reads and drains see
             // the end without waiting for the driver.
             self.lose(None);
+        } else if self.tls.is_some() {
+            // Plaintext rustls held back for a paused reader is dropped
+            // now, so that it reads on to the peer's close_notify.
+            self.tls_pump();
         }
         self.wake |= Wake::DRIVER | Wake::READER;
     }

@@ -87,21 +87,38 @@ impl Inbox {
             || (self.error.is_some() && !self.error_taken)
     }
 
-    /// Room to receive into: what is left of the current buffer while that
-    /// is at least [`MIN_RECV_ROOM`], else fresh room.
+    /// Room to receive into: at most one read chunk, and never more than
+    /// is left below the pause threshold, so that what the reader and the
+    /// inbox hold never exceeds `2 * limit + 1` bytes (the one byte that
+    /// makes the transport pause), unless the reader waits for more than
+    /// that (then one chunk, as asyncio). Taken from what is left of the
+    /// current buffer while that is at least [`MIN_RECV_ROOM`], else from
+    /// fresh room. Never empty (a receive of 0 bytes means EOF).
     pub(super) fn recv_room(&mut self) -> &mut [u8] {
-        let room = if self.started {
+        let chunk = if self.started {
             READ_SIZE
         } else {
             FIRST_READ_SIZE
         };
-        let min = MIN_RECV_ROOM.min(room);
-        let min = if self.data.spare_capacity(0).len() >= min {
-            min
+        let held = self.data.len().saturating_add(self.reader_len);
+        let left = self
+            .limit
+            .saturating_mul(2)
+            .saturating_add(1)
+            .saturating_sub(held);
+        // At the threshold but not paused: the reader waits for more than
+        // it may hold (a `readexactly(n)` with `n > 2 * limit`), and
+        // asyncio then receives once more, a whole chunk.
+        let want = if left == 0 { chunk } else { chunk.min(left) };
+        let reuse = MIN_RECV_ROOM.min(want);
+        let min = if self.data.spare_capacity(0).len() >= reuse {
+            reuse
         } else {
-            room
+            want
         };
-        self.data.spare_capacity(min)
+        let room = self.data.spare_capacity(min);
+        let n = room.len().min(want);
+        &mut room[..n]
     }
 
     /// `n` bytes were written into the room: asyncio pauses the transport

@@ -22,18 +22,23 @@ fn paused_server() -> Pair {
 #[test]
 fn reading_pauses_above_twice_the_limit() {
     let mut p = paused_server();
-    // 4 × 500 = 2000 is not above 2L; the fifth receive is.
-    assert_eq!(p.server.reader.len(), 2500);
+    // 4 × 500 = 2000 is not above 2L; the fifth receive is offered only
+    // the one byte that crosses it: the reader never holds more than
+    // 2L + 1.
+    assert_eq!(p.server.reader.len(), 2 * L + 1);
     assert!(p.server.conn.is_reading_paused());
     assert!(p.server.reader.reading_paused());
     assert!(p.server.conn.recv_room().is_none());
     assert!(!p.server.conn.wants_recv());
     // The rest waits in the socket buffer and in the sender's buffer.
     assert_eq!(p.to_server.len(), 500);
-    assert_eq!(p.client.conn.write_buffer_size(), 20_000 - 3000);
+    assert_eq!(
+        p.client.conn.write_buffer_size(),
+        20_000 - (2 * L + 1) - 500
+    );
     // Nothing moves while the reader does not read.
     p.drive();
-    assert_eq!(p.server.reader.len(), 2500);
+    assert_eq!(p.server.reader.len(), 2 * L + 1);
 }
 
 #[test]
@@ -41,10 +46,10 @@ fn reading_resumes_once_the_reader_is_down_to_the_limit() {
     let mut p = paused_server();
     let _ = p.server.take_wakes();
     // Down to L + 1: still paused (the band between L and 2L keeps it).
-    let Poll::Ready(Ok(b)) = p.server.reader.read(2500 - L - 1) else {
+    let Poll::Ready(Ok(b)) = p.server.reader.read(L) else {
         panic!()
     };
-    assert_eq!(&b[..], &pattern(2500)[..2500 - L - 1]);
+    assert_eq!(&b[..], &pattern(L)[..]);
     p.server.report_reader();
     assert!(p.server.conn.is_reading_paused());
     assert!(!p.server.take_wakes().contains(Wake::DRIVER));
@@ -60,15 +65,15 @@ fn reading_resumes_once_the_reader_is_down_to_the_limit() {
     assert!(p.server.take_wakes().contains(Wake::DRIVER));
     assert!(p.server.conn.recv_room().is_some());
 
-    // Receiving continues until the reader is above 2L again.
+    // Receiving continues until the reader is above 2L again, by one byte.
     p.drive();
-    assert_eq!(p.server.reader.len(), L + 1500);
+    assert_eq!(p.server.reader.len(), 2 * L + 1);
     assert!(p.server.conn.is_reading_paused());
 
     // And everything arrives, in order, then the EOF behind it, as the
     // reader keeps reading.
     p.client.conn.write_eof().unwrap();
-    let mut got = pattern(2500)[..2500 - L].to_vec();
+    let mut got = pattern(L + 1).to_vec();
     for _ in 0..1000 {
         got.extend(p.server.read_available());
         p.drive();
