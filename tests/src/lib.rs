@@ -17,6 +17,7 @@ pub mod adapters;
 pub mod fd_limit;
 pub mod happy_eyeballs;
 pub mod interop;
+pub mod memory_bound;
 pub mod peers;
 pub mod server;
 pub mod streams;
