@@ -92,7 +92,16 @@ impl Region {
         }
         self.bytes.truncate(self.filled);
         self.release_head();
-        self.bytes.reserve(additional);
+        if self.bytes.is_empty() && !self.bytes.try_reclaim(additional) {
+            // The memory is shared with chunks a reader still holds: a
+            // fresh buffer of just this size (`reserve` would round it up
+            // to the size first allocated, and a driver near its pause
+            // threshold asks for little: memory is bounded by what it may
+            // receive, not by what it once received).
+            self.bytes = BytesMut::with_capacity(additional);
+        } else {
+            self.bytes.reserve(additional);
+        }
         false
     }
 

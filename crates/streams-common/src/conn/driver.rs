@@ -89,6 +89,9 @@ impl Shared {
                     st.core.handle_error(e);
                 }
                 Poll::Pending => {
+                    // Nothing to read: a quiet connection gives its receive
+                    // buffer back while it waits.
+                    st.core.handle_nothing_received();
                     registered = true;
                     break;
                 }

@@ -426,6 +426,16 @@ impl Connection {
         }
     }
 
+    /// A receive into [`recv_room`](Self::recv_room) found nothing to read
+    /// (`WouldBlock`): a quiet connection gives its receive buffer back
+    /// while it waits, so that an idle connection holds none. Optional: a
+    /// driver that never calls it only keeps a small buffer longer.
+    pub fn handle_nothing_received(&mut self) {
+        if self.tls.is_none() {
+            self.inbox.nothing_received();
+        }
+    }
+
     /// The transport reached EOF.
     pub fn handle_eof(&mut self) {
         if self.read_eof || self.write.is_lost() {

@@ -4,11 +4,12 @@
 use crate::error::StoredError;
 use reader_core::Reader;
 
-/// How much room each receive is offered.
+/// The most room a receive is offered: one read chunk.
 pub(super) const READ_SIZE: usize = 64 * 1024;
-/// The room offered for the first receive: an idle connection's whole
-/// receive buffer.
-const FIRST_READ_SIZE: usize = 4 * 1024;
+/// The room a receive is offered at first, and again after a quiet spell:
+/// an idle connection's whole receive buffer. It grows fourfold each time
+/// a receive fills it, up to [`READ_SIZE`].
+const SMALL_READ_SIZE: usize = 4 * 1024;
 /// A receive goes into the buffer's remaining room while at least this
 /// much is left; below it, into fresh room of the full size. The reader
 /// holds on to the chunks it was handed, so the room behind them cannot
@@ -33,9 +34,14 @@ pub(super) struct Inbox {
     /// asyncio's `pause_reading()`: the reader plus the inbox are above
     /// `2 * limit`.
     paused: bool,
-    /// Some data was received: until then receives are offered only
-    /// `FIRST_READ_SIZE`, so an idle connection holds a small buffer.
-    started: bool,
+    /// The room the next receive is offered (before the pause threshold
+    /// cuts it): small while receives are small, a read chunk while they
+    /// fill what they are offered.
+    room: usize,
+    /// The room the last receive was offered.
+    offered: usize,
+    /// How much the last receive brought.
+    last: usize,
     eof: bool,
     error: Option<StoredError>,
     /// The reader has taken `eof` / `error`.
@@ -51,17 +57,24 @@ impl Inbox {
             limit
         };
         Inbox {
-            // Never used for flow control: any limit will do.
-            data: Reader::new(usize::MAX / 4).unwrap_or_default(),
+            data: Self::buffer(),
             limit,
             reader_len: 0,
             paused: false,
-            started: false,
+            room: SMALL_READ_SIZE,
+            offered: 0,
+            last: 0,
             eof: false,
             error: None,
             eof_taken: false,
             error_taken: false,
         }
+    }
+
+    /// An empty receive buffer: a `Reader` whose own flow control is not
+    /// used (any limit will do).
+    fn buffer() -> Reader<()> {
+        Reader::new(usize::MAX / 4).unwrap_or_default()
     }
 
     pub(super) fn limit(&self) -> usize {
@@ -95,11 +108,7 @@ impl Inbox {
     /// current buffer while that is at least [`MIN_RECV_ROOM`], else from
     /// fresh room. Never empty (a receive of 0 bytes means EOF).
     pub(super) fn recv_room(&mut self) -> &mut [u8] {
-        let chunk = if self.started {
-            READ_SIZE
-        } else {
-            FIRST_READ_SIZE
-        };
+        let chunk = self.room;
         let held = self.data.len().saturating_add(self.reader_len);
         let left = self
             .limit
@@ -118,13 +127,17 @@ impl Inbox {
         };
         let room = self.data.spare_capacity(min);
         let n = room.len().min(want);
+        self.offered = n;
         &mut room[..n]
     }
 
     /// `n` bytes were written into the room: asyncio pauses the transport
     /// once more than twice the limit is buffered.
     pub(super) fn commit(&mut self, n: usize) {
-        self.started = true;
+        if n >= self.offered && self.offered >= self.room {
+            self.room = self.room.saturating_mul(4).min(READ_SIZE);
+        }
+        self.last = n;
         // Cannot fail: n fits the room and EOF is never fed to `data`.
         let _ = self.data.commit(n);
         if reader_core::flow::should_pause(
@@ -132,6 +145,16 @@ impl Inbox {
             self.limit,
         ) {
             self.paused = true;
+        }
+    }
+
+    /// A receive found nothing: a quiet connection (small receives, and a
+    /// reader that has read everything) keeps no receive buffer while it
+    /// waits. (While the reader still holds data, the chunks it holds share
+    /// the buffer's memory: a fresh buffer would only add to it.)
+    pub(super) fn nothing_received(&mut self) {
+        if self.data.is_empty() && self.reader_len == 0 && self.room == SMALL_READ_SIZE {
+            self.data = Self::buffer();
         }
     }
 
@@ -169,6 +192,12 @@ impl Inbox {
         if !self.data.is_empty() {
             // Cannot fail: EOF is fed to the reader only after the bytes.
             let _ = reader.feed_bytes(self.data.take_buffered().freeze());
+            if self.last < SMALL_READ_SIZE {
+                // The peer went quiet: offer small rooms again (the buffer
+                // itself goes when a receive finds nothing, see
+                // `nothing_received`).
+                self.room = SMALL_READ_SIZE;
+            }
         }
         if self.eof && !self.eof_taken {
             self.eof_taken = true;

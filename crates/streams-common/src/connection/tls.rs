@@ -12,11 +12,12 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How much room each ciphertext receive is offered: one TLS record and a
+/// The most room a ciphertext receive is offered: one TLS record and a
 /// bit (rustls takes at most a record's worth at a time anyway).
 const TLS_RECV_ROOM: usize = 17 * 1024;
-/// The ciphertext buffer grows to [`TLS_RECV_ROOM`] when it is smaller
-/// than this (it holds the `start_tls` hand-back at first).
+/// The room offered at first: a pending handshake (a ClientHello is a few
+/// hundred bytes) holds no more; it grows to [`TLS_RECV_ROOM`] once a
+/// receive fills it.
 const TLS_MIN_RECV_ROOM: usize = 4 * 1024;
 
 /// A TLS session about to be installed in a [`Connection`]: a rustls
@@ -273,13 +274,17 @@ impl Tls {
         self.start = 0;
         self.end = 0;
         if self.incoming.len() < TLS_MIN_RECV_ROOM {
-            self.incoming.resize(TLS_RECV_ROOM, 0);
+            self.incoming.resize(TLS_MIN_RECV_ROOM, 0);
         }
         &mut self.incoming[..]
     }
 
     pub(super) fn commit(&mut self, n: usize) {
         self.end = (self.end + n).min(self.incoming.len());
+        if self.end == self.incoming.len() && self.incoming.len() < TLS_RECV_ROOM {
+            // The room was filled: more is coming, offer a record's worth.
+            self.incoming.resize(TLS_RECV_ROOM, 0);
+        }
     }
 
     pub(super) fn sent(&mut self, n: usize) {

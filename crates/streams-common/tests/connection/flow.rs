@@ -133,3 +133,34 @@ fn over_tls_reading_pauses_resumes_and_loses_nothing() {
     }
     assert!(got == pattern(n), "got {} bytes", got.len());
 }
+
+/// An endless line, received in every size of piece, into a reader that
+/// reads on after each `LineTooLong`: what the reader and the connection
+/// hold together never exceeds `2 * limit + 1` bytes (the byte that makes
+/// the transport pause), whatever the sizes of the pieces.
+#[test]
+fn an_endless_line_never_makes_the_connection_hold_more_than_twice_the_limit() {
+    for capacity in [1, 7, 500, 4096, 70_000] {
+        let mut p = Pair::plain(L);
+        p.to_server.capacity = Some(capacity);
+        p.client.conn.write(&vec![b'x'; 8 * L]).unwrap();
+        let mut overruns = 0;
+        for _ in 0..100_000 {
+            if !p.step() && p.client.conn.write_buffer_size() == 0 && p.to_server.len() == 0 {
+                break;
+            }
+            let held = p.server.conn.received_len() + p.server.reader.len();
+            assert!(held <= 2 * L + 1, "pieces of {capacity}: {held} bytes held");
+            p.server.sync();
+            while let Poll::Ready(Err(_)) = p.server.reader.readline() {
+                overruns += 1;
+            }
+            p.server.report_reader();
+        }
+        assert!(
+            overruns > 0,
+            "pieces of {capacity}: the line was never too long"
+        );
+        assert_eq!(p.client.conn.write_buffer_size(), 0, "pieces of {capacity}");
+    }
+}
