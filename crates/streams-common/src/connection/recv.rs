@@ -193,10 +193,11 @@ impl Inbox {
             // Cannot fail: EOF is fed to the reader only after the bytes.
             let _ = reader.feed_bytes(self.data.take_buffered().freeze());
             if self.last < SMALL_READ_SIZE {
-                // The peer went quiet: offer small rooms again (the buffer
-                // itself goes when a receive finds nothing, see
-                // `nothing_received`).
+                // The peer went quiet: offer small rooms again, and let go
+                // of the buffer (what the reader took keeps its memory
+                // alive as long as it needs it; the rest goes with it).
                 self.room = SMALL_READ_SIZE;
+                self.data = Self::buffer();
             }
         }
         if self.eof && !self.eof_taken {
