@@ -132,6 +132,7 @@ macro_rules! suite {
             streams::unix_echo_and_path_rules,
             streams::unix_abstract_and_prebound,
             streams::abort_drops_buffer_and_waiting_drain_returns,
+            streams::lingering_close_delivers_everything_to_a_peer_still_sending,
             server::accepted_just_before_close_is_waited_for,
             server::abort_clients_reaches_a_connection_being_set_up,
             server::reset_clients_failures_are_reported_with_their_peer,

@@ -198,3 +198,38 @@ pub async fn abort_drops_buffer_and_waiting_drain_returns<A: Adapter>() {
     assert_eq!(writer.get_write_buffer_size(), 0);
     A::t(writer.wait_closed()).await.unwrap();
 }
+
+/// A server that writes a large reply and closes while its client is still
+/// sending: with `close_lingering` the client reads every byte, then EOF
+/// (a plain `close()` can make the kernel reset the connection instead,
+/// and the client then loses what it had not read yet).
+pub async fn lingering_close_delivers_everything_to_a_peer_still_sending<A: Adapter>() {
+    const REPLY: usize = 8 * 1024 * 1024;
+    let server = A::t(A::start_server(
+        |mut reader: StreamReader, writer: StreamWriter| async move {
+            let _ = reader.readline().await?;
+            writer.write(&vec![b'r'; REPLY])?;
+            writer.close_lingering(std::time::Duration::from_secs(20));
+            writer.wait_closed().await?;
+            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+        },
+        "127.0.0.1",
+        0,
+        ServerOptions::default(),
+    ))
+    .await
+    .unwrap();
+    let (mut reader, writer) = connect::<A>(&server).await;
+    // The request, then more that the server will never read: unread data
+    // in the server's receive buffer when it closes.
+    writer.write(b"go\n").unwrap();
+    writer.write(&vec![b'u'; 4 * 1024 * 1024]).unwrap();
+    let got = A::t(reader.read_to_eof()).await.unwrap();
+    assert_eq!(got.len(), REPLY);
+    assert!(got.iter().all(|&b| b == b'r'));
+    // The server closes once it sees this side's EOF.
+    writer.close();
+    A::t(writer.wait_closed()).await.unwrap();
+    server.close();
+    A::t(server.wait_closed()).await;
+}

@@ -157,6 +157,28 @@ impl StreamWriter {
         self.shared.close();
     }
 
+    /// Closes the connection without losing what was written to a peer
+    /// that is still sending (beyond asyncio, whose `close()` can lose it):
+    /// sends what is buffered, shuts the write side down, then reads and
+    /// discards what the peer still sends until its EOF, and closes; at the
+    /// latest `timeout` after it starts flushing. A plain `close()` closes
+    /// the socket as soon as the buffer is sent, and if the peer's data is
+    /// still unread then, the kernel resets the connection, and the peer
+    /// can lose what it had not read yet. Over TLS this is
+    /// [`close`](Self::close), which already waits for the peer's
+    /// close_notify.
+    ///
+    /// ```no_run
+    /// # async fn f(writer: streams_common::StreamWriter) -> std::io::Result<()> {
+    /// writer.write(b"the whole reply\n").unwrap();
+    /// writer.close_lingering(std::time::Duration::from_secs(5));
+    /// writer.wait_closed().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn close_lingering(&self, timeout: std::time::Duration) {
+        self.shared.lock().core.close_lingering(timeout);
+    }
+
     /// Closes the connection at once, dropping the buffer.
     pub fn abort(&self) {
         self.shared.abort();

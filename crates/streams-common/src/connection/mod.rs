@@ -41,6 +41,9 @@
 //! | from | event | to | what happens |
 //! |---|---|---|---|
 //! | `Open` | `close()` (plain, nothing buffered) | `Lost` | reader gets EOF |
+//! | `Open` | `close_lingering(t)` (plain) | `Closing` | reading for the application stops; the linger deadline starts (at the next transmit) |
+//! | `Closing` | lingering: buffer flushed | `ShuttingDown` | write side shut down; the peer's data is discarded |
+//! | `ShuttingDown` | lingering: peer's EOF or the linger deadline | `Lost` | |
 //! | `Open` | `close()` | `Closing` | reading stops; the buffer is flushed; over TLS the shutdown deadline starts (at the next transmit) |
 //! | `Open` | peer's close_notify (TLS) | `Closing` | reader gets EOF; we answer; the shutdown deadline starts |
 //! | `Closing` | buffer flushed (plain) | `Lost` | |
@@ -89,6 +92,7 @@
 //! ```
 
 mod lifecycle;
+mod linger;
 mod recv;
 mod tls;
 
@@ -212,6 +216,8 @@ pub struct Connection {
     read_eof: bool,
     /// The driver closed the transport.
     closed: bool,
+    /// A lingering close in progress (plain connections only).
+    linger: Option<linger::Linger>,
     /// Who must be woken.
     wake: Wake,
 }
@@ -240,6 +246,7 @@ impl Connection {
             start_tls_failed: None,
             read_eof: false,
             closed: false,
+            linger: None,
             wake: Wake::NONE,
         }
     }
@@ -260,7 +267,9 @@ impl Connection {
             Phase::Closed
         } else if self.write.is_lost() {
             Phase::Lost
-        } else if self.tls.as_ref().is_some_and(|t| t.close_notify_sent()) {
+        } else if self.tls.as_ref().is_some_and(|t| t.close_notify_sent())
+            || self.linger.as_ref().is_some_and(|l| l.fin_sent())
+        {
             Phase::ShuttingDown
         } else if self.write.is_closing() {
             Phase::Closing
@@ -391,6 +400,8 @@ impl Connection {
         let closing = self.write.is_closing();
         match &self.tls {
             Some(tls) => tls.wants_recv(closing || !self.inbox.is_paused()),
+            // A lingering close reads (and discards) until the peer's EOF.
+            None if self.linger.is_some() => true,
             None => !closing && !self.inbox.is_paused(),
         }
     }
@@ -418,6 +429,11 @@ impl Connection {
             Some(tls) => {
                 tls.commit(n);
                 self.tls_pump();
+            }
+            None if self.linger.is_some() => {
+                // Closed for reading: what the peer still sends is dropped.
+                self.inbox.commit(n);
+                let _ = self.inbox.take_data();
             }
             None => {
                 self.inbox.commit(n);
@@ -479,12 +495,16 @@ impl Connection {
     /// The write side was shut down after [`Transmit::ShutdownWrite`].
     pub fn handle_write_shut(&mut self) {
         self.write.eof_sent();
+        self.linger_fin_sent();
     }
 
     /// The time is `now`: deadlines that passed take effect.
     pub fn handle_timeout(&mut self, now: Instant) {
         if let Some(e) = self.tls.as_ref().and_then(|t| t.expired(now)) {
             self.fail(e);
+        }
+        if self.linger_expired(now) {
+            self.lose(None);
         }
         if let Some(p) = &self.pending_tls {
             if now >= p.deadline() {
@@ -502,6 +522,9 @@ impl Connection {
         if self.tls.is_some() {
             return self.tls_transmit(now);
         }
+        if self.linger.is_some() {
+            return self.linger_transmit(now);
+        }
         match self.write.action() {
             Action::Idle => Transmit::Idle,
             Action::Send => Transmit::Send(self.write.pending()),
@@ -518,9 +541,10 @@ impl Connection {
         if self.write.is_lost() {
             return None;
         }
-        match &self.pending_tls {
-            Some(p) => Some(p.deadline()),
-            None => self.tls.as_ref().and_then(|t| t.deadline()),
+        match (&self.pending_tls, &self.linger) {
+            (Some(p), _) => Some(p.deadline()),
+            (None, Some(l)) => l.deadline(),
+            (None, None) => self.tls.as_ref().and_then(|t| t.deadline()),
         }
     }
 

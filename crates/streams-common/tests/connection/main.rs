@@ -12,6 +12,7 @@ mod errors;
 mod flow;
 mod half_close;
 mod handshake;
+mod linger;
 mod memory;
 mod start_tls;
 mod timeouts;
