@@ -79,7 +79,7 @@ pub struct OpenOptions {
     /// a delay. It also applies without a delay.
     pub interleave: Option<usize>,
     /// asyncio's `all_errors=` (3.12+): when every attempt failed, return
-    /// all their errors as [`ConnectError::All`] (even a single one)
+    /// all their errors as [`ConnectError::All`](crate::ConnectError::All) (even a single one)
     /// instead of combining them.
     pub all_errors: bool,
     /// asyncio's `ssl=`: TLS with this client configuration
