@@ -653,6 +653,9 @@ impl Connection {
         if self.write.is_closing() || self.closed {
             return Err(TlsError::Closed);
         }
+        if self.write.eof_requested() {
+            return Err(TlsError::AfterWriteEof);
+        }
         self.inbox.deliver_to(reader);
         let pre = reader.take_buffered();
         self.reader_len(0, false);

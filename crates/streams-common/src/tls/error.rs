@@ -52,6 +52,12 @@ pub enum TlsError {
     ForeignReader,
     /// `start_tls` on a connection that is closing or closed.
     Closed,
+    /// `start_tls` after `write_eof()`: the handshake could not be sent.
+    /// (asyncio accepts the call, then its first handshake write raises
+    /// `RuntimeError('Cannot call write() after write_eof()')` inside the
+    /// event loop and the handshake hangs until the peer hangs up; this
+    /// refuses it up front.)
+    AfterWriteEof,
     /// An empty `server_hostname` (no SNI, no name check) with a
     /// [`TlsClient`](super::TlsClient) built by
     /// [`TlsClient::from_config`](super::TlsClient::from_config), whose verifier
@@ -85,6 +91,7 @@ impl TlsError {
             | TlsError::ForeignReader
             | TlsError::InvalidArgument(_) => io::ErrorKind::InvalidInput,
             TlsError::AlreadyTls | TlsError::Closed => io::ErrorKind::Other,
+            TlsError::AfterWriteEof => io::ErrorKind::BrokenPipe,
         }
     }
 
@@ -156,6 +163,9 @@ impl fmt::Display for TlsError {
                 f.write_str("start_tls() was given the reader of another connection")
             }
             TlsError::Closed => f.write_str("the connection is closing"),
+            TlsError::AfterWriteEof => {
+                f.write_str("start_tls() after write_eof(): the write side is shut down")
+            }
             TlsError::NoNameCheckUnavailable => f.write_str(
                 "an empty server_hostname disables the name check, which needs a TlsClient \
                  built with TlsClient::new, with_roots or with_verifier",
