@@ -3,7 +3,7 @@
 use crate::buffer::RecvBuffer;
 use crate::error::{InvalidArgument, ReadError};
 use crate::flow;
-use crate::separators::{find, Found, SearchMemo, Separators};
+use crate::separators::{find, may_find_in, Found, SearchMemo, Separators};
 use alloc::borrow::Cow;
 use bytes::{Bytes, BytesMut};
 use core::task::{ready, Poll};
@@ -603,6 +603,14 @@ impl<E> Reader<E> {
     /// exactly sized copy instead of pass by pass (cold).
     #[inline(never)]
     fn beyond_front(&mut self, seps: Separators<'_>) -> Poll<Result<Until, ReadError<E>>> {
+        // No separator anywhere (a line still arriving, or a peer's
+        // endless one): the verdict needs only the length, so nothing is
+        // copied, and the chunks a discarded line was made of are freed
+        // as they are, without first growing the owned region to hold
+        // them all.
+        if !may_find_in(self.buf.segments(), self.memo.start(seps), seps) {
+            return self.no_separator(seps);
+        }
         let longest = seps.longest();
         loop {
             let Some(next) = self.buf.next_segment() else {

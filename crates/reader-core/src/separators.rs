@@ -145,6 +145,48 @@ fn find_long(hay: &[u8], from: usize, sep: &[u8]) -> Option<Found> {
     })
 }
 
+/// Whether a separator may start at or after offset `from` of the data
+/// that `segments` hold in order, including one that straddles segments;
+/// without copying the segments together. `false` is exact; `true` may
+/// be a separator that starts before `from` (the caller's exact search
+/// settles it).
+///
+/// Segments that end before `from` are not searched. Straddling matches
+/// are looked for in a window of the last `longest - 1` bytes seen so far
+/// and the first `longest - 1` bytes of the next segment.
+pub(crate) fn may_find_in<'a>(
+    segments: impl Iterator<Item = &'a [u8]>,
+    from: usize,
+    seps: Separators<'_>,
+) -> bool {
+    let reach = seps.longest().saturating_sub(1);
+    let mut tail: Vec<u8> = Vec::new();
+    let mut offset = 0usize;
+    for seg in segments {
+        let end = offset.saturating_add(seg.len());
+        if end > from {
+            if reach > 0 && !tail.is_empty() {
+                let mut window = tail.clone();
+                window.extend_from_slice(seg.get(..reach).unwrap_or(seg));
+                if find(&window, 0, seps).is_some() {
+                    return true;
+                }
+            }
+            let start = from.saturating_sub(offset).min(seg.len());
+            if find(seg, start, seps).is_some() {
+                return true;
+            }
+        }
+        if reach > 0 {
+            tail.extend_from_slice(seg.get(seg.len().saturating_sub(reach)..).unwrap_or(seg));
+            let cut = tail.len().saturating_sub(reach);
+            tail.drain(..cut);
+        }
+        offset = end;
+    }
+    false
+}
+
 /// [`find`] for several separators.
 ///
 /// Every match ends with the last byte of its separator, so one pass of
@@ -337,6 +379,63 @@ mod tests {
 
     fn any<'a>(list: &'a [&'a [u8]]) -> Separators<'a> {
         Separators::Any(list)
+    }
+
+    /// `may_find_in` never misses a separator that starts at or after
+    /// `from`, wherever the segment boundaries fall (straddling one or
+    /// several short segments included), and is exact when the segments
+    /// are one.
+    #[test]
+    fn may_find_in_never_misses_across_segments() {
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let lists: [&[&[u8]]; 5] = [
+            &[b"\n"],
+            &[b"\r\n"],
+            &[b"aba"],
+            &[b"ab", b"\n"],
+            &[b"\r\n\r\n", b"b"],
+        ];
+        let mut straddling = 0;
+        for _ in 0..20_000 {
+            let len = next(12);
+            let data: Vec<u8> = (0..len).map(|_| b"ab\r\n"[next(4)]).collect();
+            let mut cuts: Vec<usize> = (0..next(5)).map(|_| next(len + 1)).collect();
+            cuts.sort_unstable();
+            let mut segments = Vec::new();
+            let mut at = 0;
+            for cut in cuts.into_iter().chain([len]) {
+                segments.push(&data[at..cut]);
+                at = cut;
+            }
+            let list = lists[next(lists.len())];
+            let seps = if list.len() == 1 {
+                Separators::One(list[0])
+            } else {
+                Separators::Any(list)
+            };
+            let from = next(len + 2);
+            let there = find(&data, from, seps).is_some();
+            let said = may_find_in(segments.iter().copied(), from, seps);
+            assert!(
+                said || !there,
+                "missed in {segments:?} from {from} for {list:?}"
+            );
+            if there && !segments.iter().any(|s| find(s, 0, seps).is_some()) {
+                straddling += 1;
+            }
+            assert_eq!(
+                may_find_in(core::iter::once(&data[..]), from, seps),
+                there,
+                "one segment: {data:?} from {from} for {list:?}"
+            );
+        }
+        assert!(straddling > 100, "too few straddling cases: {straddling}");
     }
 
     #[test]

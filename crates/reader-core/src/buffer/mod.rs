@@ -122,6 +122,17 @@ impl RecvBuffer {
         Cow::Owned(all)
     }
 
+    /// Every buffered segment in order: the owned data (when there is
+    /// any), the rest of the first chunk, the queued chunks.
+    pub(crate) fn segments(&self) -> impl Iterator<Item = &[u8]> {
+        let owned = Some(self.owned.data()).filter(|d| !d.is_empty());
+        let cur = Some(self.cur_rest()).filter(|d| !d.is_empty());
+        owned
+            .into_iter()
+            .chain(cur)
+            .chain(self.queue.iter().map(|chunk| &chunk[..]))
+    }
+
     #[inline]
     fn cur_rest(&self) -> &[u8] {
         self.cur.get(self.cur_head..).unwrap_or_default()

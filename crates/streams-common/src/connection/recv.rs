@@ -191,7 +191,15 @@ impl Inbox {
     pub(super) fn deliver_to(&mut self, reader: &mut Reader<StoredError>) {
         if !self.data.is_empty() {
             // Cannot fail: EOF is fed to the reader only after the bytes.
-            let _ = reader.feed_bytes(self.data.take_buffered().freeze());
+            if self.data.len() < SMALL_READ_SIZE {
+                // A few bytes are copied, so that they do not pin a receive
+                // buffer many times their size while the reader holds them
+                // (a peer dripping bytes would multiply its memory).
+                let _ = reader.feed(&self.data.buffered());
+                drop(self.data.take_buffered());
+            } else {
+                let _ = reader.feed_bytes(self.data.take_buffered().freeze());
+            }
             if self.last < SMALL_READ_SIZE {
                 // The peer went quiet: offer small rooms again, and let go
                 // of the buffer (what the reader took keeps its memory

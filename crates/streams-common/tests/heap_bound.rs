@@ -1,0 +1,118 @@
+//! The heap one connection core and its reader hold under an endless line
+//! (a peer that never sends a newline, read by a handler that reads on
+//! after every `LineTooLong`), counted by the allocator, on every schedule
+//! a runtime may produce: one to eight receives per reader turn, each of
+//! 100 bytes to a whole read chunk. Deterministic: no sockets, no threads.
+//!
+//! The bound is `2 * limit` (the data: asyncio pauses above it) plus
+//! [`READ_CHUNK`] (the receive buffer the driver writes into) plus
+//! [`OVERHEAD`]: the reader keeps received chunks without a copy, so the
+//! oldest chunk it holds can keep the rest of the receive buffer it was cut
+//! from (at most one more read chunk), and the chunk queue's bookkeeping.
+//! Small deliveries are copied (else a peer dripping a few hundred bytes at
+//! a time would make each pin a 4 KiB buffer: measured 2L + 548 KB at a
+//! 64 KiB limit before), and a line with no separator is judged by its
+//! length without gathering its chunks into one copy (before: 2L + 217 KB).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use streams_common::connection::Connection;
+use streams_common::reader_core::ReadError;
+
+struct Counting;
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+fn add(n: usize) {
+    let now = CURRENT.fetch_add(n, Ordering::Relaxed) + n;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+// SAFETY: forwards to the system allocator; the counters are statistics.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc(layout);
+        if !p.is_null() {
+            add(layout.size());
+        }
+        p
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc_zeroed(layout);
+        if !p.is_null() {
+            add(layout.size());
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout);
+        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = System.realloc(ptr, layout, new_size);
+        if !p.is_null() {
+            CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+            add(new_size);
+        }
+        p
+    }
+}
+#[global_allocator]
+static A: Counting = Counting;
+
+/// Peak heap growth while `total` bytes of an endless line arrive: the
+/// driver makes `burst` receives (each at most `piece` bytes) per reader
+/// turn; the reader reads lines until it must wait.
+fn peak(limit: usize, burst: usize, piece: usize, total: usize) -> usize {
+    let mut conn = Connection::new(limit);
+    let mut reader = conn.new_reader();
+    let base = CURRENT.load(Ordering::SeqCst);
+    PEAK.store(base, Ordering::SeqCst);
+    let mut sent = 0;
+    while sent < total {
+        for _ in 0..burst {
+            let Some(room) = conn.recv_room() else { break };
+            let n = room.len().min(piece);
+            room[..n].fill(b'x');
+            conn.handle_received(n);
+            sent += n;
+        }
+        conn.sync_reader(&mut reader);
+        loop {
+            match reader.readline() {
+                std::task::Poll::Ready(Ok(_)) => {}
+                std::task::Poll::Ready(Err(ReadError::LineTooLong { .. })) => {}
+                std::task::Poll::Ready(Err(e)) => panic!("{e:?}"),
+                std::task::Poll::Pending => break,
+            }
+        }
+        conn.reader_len(reader.len(), reader.reading_paused());
+    }
+    PEAK.load(Ordering::SeqCst) - base
+}
+
+/// One read chunk: the most one receive is offered.
+const READ_CHUNK: usize = 64 * 1024;
+/// Beyond `2 * limit` and the receive buffer: one more read chunk that the
+/// oldest chunk the reader holds may pin, and 32 KiB for the chunk queue
+/// and headers. (Measured worst over these schedules: 2L + 115 KB at a 64
+/// KiB limit, with 16 KiB receives three per turn.)
+const OVERHEAD: usize = READ_CHUNK + 32 * 1024;
+
+#[test]
+fn an_endless_line_holds_at_most_twice_the_limit_and_two_read_chunks() {
+    let mut worst = 0isize;
+    for limit in [16 * 1024, 64 * 1024] {
+        let bound = 2 * limit + READ_CHUNK + OVERHEAD;
+        for burst in [1, 2, 3, 5, 8] {
+            for piece in [100, 1000, 4096, 16 * 1024, 40_000, 64 * 1024] {
+                let p = peak(limit, burst, piece, 4 << 20);
+                worst = worst.max(p as isize - 2 * limit as isize);
+                assert!(
+                    p <= bound,
+                    "limit {limit}, {burst} receives of up to {piece} bytes per reader turn: \
+                     the heap grew by {p} B, over 2 * limit + {READ_CHUNK} + {OVERHEAD} = {bound}"
+                );
+            }
+        }
+    }
+    println!("worst: 2 * limit + {worst} B");
+}
