@@ -20,6 +20,7 @@ pub mod interop;
 pub mod memory_bound;
 pub mod peers;
 pub mod server;
+pub mod shutdown;
 pub mod streams;
 pub mod tls;
 
@@ -137,6 +138,7 @@ macro_rules! suite {
             server::abort_clients_reaches_a_connection_being_set_up,
             server::reset_clients_failures_are_reported_with_their_peer,
             server::unix_peers_are_named_as_accept_names_them,
+            shutdown::wait_closed_waits_for_every_handler_task,
             interop::interop_server_line_echo,
             interop::interop_server_half_close,
             interop::interop_server_big_payload,

@@ -3,7 +3,7 @@
 //! how its failures are reported ([`HandlerFailure`], the
 //! [`HandlerErrorHook`], the `tracing` event).
 
-use super::ServerInner;
+use super::{HandlerTask, ServerInner};
 use crate::addr::Address;
 use crate::conn::{Shared, StreamReader, StreamWriter};
 use crate::runtime::BoxFuture;
@@ -85,9 +85,11 @@ where
 /// failed or timed-out handshake drops the connection (asyncio reports it
 /// only in debug mode). A handler that fails or panics has its failure
 /// reported and its connection closed, as asyncio does; the server serves
-/// on.
+/// on. `_task` counts this task for `wait_closed` until it is dropped,
+/// with the task's future, however the task ends.
 pub(super) async fn run_handler(
     inner: Arc<ServerInner>,
+    _task: HandlerTask,
     shared: Arc<Shared>,
     reader: StreamReader,
     writer: StreamWriter,
