@@ -139,6 +139,8 @@ macro_rules! suite {
             server::reset_clients_failures_are_reported_with_their_peer,
             server::unix_peers_are_named_as_accept_names_them,
             shutdown::wait_closed_waits_for_every_handler_task,
+            shutdown::dropping_the_last_handle_closes_the_server,
+            shutdown::detached_server_serves_on_without_a_handle,
             interop::interop_server_line_echo,
             interop::interop_server_half_close,
             interop::interop_server_big_payload,
