@@ -15,6 +15,7 @@
 
 pub mod adapters;
 pub mod fd_limit;
+pub mod handler_report;
 pub mod happy_eyeballs;
 pub mod interop;
 pub mod memory_bound;
@@ -141,6 +142,8 @@ macro_rules! suite {
             shutdown::wait_closed_waits_for_every_handler_task,
             shutdown::dropping_the_last_handle_closes_the_server,
             shutdown::detached_server_serves_on_without_a_handle,
+            handler_report::handler_failure_is_printed_to_stderr_by_default,
+            handler_report::a_hook_or_a_subscriber_takes_the_report_over,
             interop::interop_server_line_echo,
             interop::interop_server_half_close,
             interop::interop_server_big_payload,

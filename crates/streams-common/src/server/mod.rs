@@ -166,15 +166,19 @@ impl Drop for Owner {
 /// [`detach`](Self::detach).
 ///
 /// ```no_run
-/// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
-/// use streams_tokio::{start_server, ServerOptions, StreamReader, StreamWriter};
+/// # async fn f(rt: streams_common::runtime::RuntimeRef) -> Result<(), Box<dyn std::error::Error>> {
+/// use streams_common::{start_server, ServerOptions, StreamReader, StreamWriter};
 /// let handler = |_reader: StreamReader, _writer: StreamWriter| async {};
 /// {
-///     let server = start_server(handler, "127.0.0.1", 0, ServerOptions::default()).await?;
+///     let server =
+///         start_server(rt.clone(), handler, "127.0.0.1".into(), 0, ServerOptions::default())
+///             .await?;
 ///     // ... serving ...
 /// } // dropped: closed here
 /// // Serves until the runtime ends, with no handle left to stop it.
-/// start_server(handler, "127.0.0.1", 8888, ServerOptions::default()).await?.detach();
+/// start_server(rt, handler, "127.0.0.1".into(), 8888, ServerOptions::default())
+///     .await?
+///     .detach();
 /// # Ok(()) }
 /// ```
 ///
