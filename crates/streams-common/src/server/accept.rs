@@ -32,6 +32,7 @@ pub enum AcceptAction {
 
 /// The accept loop's rule for an error (asyncio's, plus a backoff for
 /// unexpected errors so that a persistent one cannot make the loop spin).
+#[must_use]
 pub fn accept_action(e: &io::Error) -> AcceptAction {
     match e.raw_os_error() {
         Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) => {
