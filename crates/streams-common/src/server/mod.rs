@@ -163,7 +163,9 @@ impl Drop for Owner {
 /// sockets closes them when dropped (as a `TcpListener` does), and a
 /// server that serves on once its last handle is gone could never be
 /// stopped. To serve on without a handle, say so with
-/// [`detach`](Self::detach).
+/// [`detach`](Self::detach). A handle moved into the handler closure is
+/// one of the handles: while the server holds its handler, that handle
+/// keeps the server from being closed by a drop.
 ///
 /// ```no_run
 /// # async fn f(rt: streams_common::runtime::RuntimeRef) -> Result<(), Box<dyn std::error::Error>> {
