@@ -15,11 +15,13 @@
 
 pub mod adapters;
 pub mod fd_limit;
+pub mod handler_report;
 pub mod happy_eyeballs;
 pub mod interop;
 pub mod memory_bound;
 pub mod peers;
 pub mod server;
+pub mod shutdown;
 pub mod streams;
 pub mod tls;
 
@@ -137,6 +139,11 @@ macro_rules! suite {
             server::abort_clients_reaches_a_connection_being_set_up,
             server::reset_clients_failures_are_reported_with_their_peer,
             server::unix_peers_are_named_as_accept_names_them,
+            shutdown::wait_closed_waits_for_every_handler_task,
+            shutdown::dropping_the_last_handle_closes_the_server,
+            shutdown::detached_server_serves_on_without_a_handle,
+            handler_report::handler_failure_is_printed_to_stderr_by_default,
+            handler_report::a_hook_or_a_subscriber_takes_the_report_over,
             interop::interop_server_line_echo,
             interop::interop_server_half_close,
             interop::interop_server_big_payload,

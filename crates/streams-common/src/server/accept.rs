@@ -4,7 +4,7 @@
 //! connection (its client entry, TLS, its driver and handler tasks).
 
 use super::handler::run_handler;
-use super::ServerInner;
+use super::{HandlerTask, ServerInner};
 use crate::addr::Address;
 use crate::conn::{new_connection, NewConnection};
 use crate::runtime::Socket;
@@ -32,6 +32,7 @@ pub enum AcceptAction {
 
 /// The accept loop's rule for an error (asyncio's, plus a backoff for
 /// unexpected errors so that a persistent one cannot make the loop spin).
+#[must_use]
 pub fn accept_action(e: &io::Error) -> AcceptAction {
     match e.raw_os_error() {
         Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) => {
@@ -105,10 +106,13 @@ pub(super) async fn accept_loop(inner: Arc<ServerInner>, idx: usize) {
     }
 }
 
-/// Sets up an accepted connection, counted as client `id`, and runs the
-/// handler on it. `peer` is the address `accept()` returned: the
-/// connection's `peername` even if the peer has reset meanwhile.
+/// Sets up an accepted connection, counted as client `id` (and as a
+/// handler task, which `task` uncounts when it is dropped: here if the
+/// set-up fails, else when the handler task ends), and runs the handler
+/// on it. `peer` is the address `accept()` returned: the connection's
+/// `peername` even if the peer has reset meanwhile.
 fn connection(inner: &Arc<ServerInner>, id: u64, sock: Box<dyn Socket>, peer: Option<Address>) {
+    let task = HandlerTask(inner.clone());
     let on_finished = {
         let inner = Arc::downgrade(inner);
         Box::new(move || {
@@ -145,6 +149,7 @@ fn connection(inner: &Arc<ServerInner>, id: u64, sock: Box<dyn Socket>, peer: Op
     let peer = writer.peername().cloned();
     inner.rt.spawn(Box::pin(run_handler(
         inner.clone(),
+        task,
         shared,
         reader,
         writer,

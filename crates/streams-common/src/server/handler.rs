@@ -1,24 +1,62 @@
 //! The connection handler: what it may be ([`HandlerOutput`], the boxing
 //! of an async closure), the task that runs it with its panics caught, and
 //! how its failures are reported ([`HandlerFailure`], the
-//! [`HandlerErrorHook`], the `tracing` event).
+//! [`HandlerErrorHook`], the `tracing` event, and asyncio's report on
+//! stderr when neither a hook nor a `tracing` subscriber takes it).
 
-use super::ServerInner;
+use super::{HandlerTask, ServerInner};
 use crate::addr::Address;
 use crate::conn::{Shared, StreamReader, StreamWriter};
 use crate::runtime::BoxFuture;
-use std::fmt;
+use std::error::Error;
+use std::fmt::{self, Write as _};
 use std::future::{poll_fn, Future};
+use std::io::Write as _;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::task::Poll;
 
 /// A failure of a connection handler, as reported to
 /// [`ServerOptions::on_handler_error`](super::ServerOptions::on_handler_error).
+///
+/// It is an [`Error`]. For a returned error it is transparent, as
+/// `std::io::Error` is around a custom error: it displays as the
+/// handler's error, and its [`source`](Error::source) is that error's
+/// source, so a report that walks the chain shows each message once. The
+/// handler's error itself is in the variant, to downcast:
+///
+/// ```
+/// use std::error::Error;
+/// use streams_common::HandlerFailure;
+///
+/// #[derive(Debug)]
+/// struct BadQuery(std::num::ParseIntError);
+/// impl std::fmt::Display for BadQuery {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         f.write_str("bad query")
+///     }
+/// }
+/// impl Error for BadQuery {
+///     fn source(&self) -> Option<&(dyn Error + 'static)> {
+///         Some(&self.0)
+///     }
+/// }
+///
+/// let parse = "x".parse::<u8>().unwrap_err();
+/// let failure = HandlerFailure::Error(Box::new(BadQuery(parse.clone())));
+/// assert_eq!(failure.to_string(), "bad query");
+/// assert_eq!(failure.source().unwrap().to_string(), parse.to_string());
+/// if let HandlerFailure::Error(e) = &failure {
+///     assert!(e.downcast_ref::<BadQuery>().is_some());
+/// }
+/// // It goes wherever an error goes.
+/// let boxed: Box<dyn Error + Send + Sync> = failure.into();
+/// assert_eq!(boxed.to_string(), "bad query");
+/// ```
 #[derive(Debug)]
 pub enum HandlerFailure {
     /// The handler returned this error.
-    Error(Box<dyn std::error::Error + Send + Sync>),
+    Error(Box<dyn Error + Send + Sync>),
     /// The handler panicked with this message.
     Panic(String),
 }
@@ -32,8 +70,20 @@ impl fmt::Display for HandlerFailure {
     }
 }
 
+impl Error for HandlerFailure {
+    /// The handler's error's own source (transparent: the handler's error
+    /// is already what this displays); none for a panic.
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            HandlerFailure::Error(e) => e.source(),
+            HandlerFailure::Panic(_) => None,
+        }
+    }
+}
+
 /// A hook called with every handler failure (besides the `tracing` error
-/// event the server always emits).
+/// event the server always emits). With a hook, the failure is not
+/// printed to stderr.
 pub type HandlerErrorHook = Arc<dyn Fn(&HandlerFailure, Option<&Address>) + Send + Sync>;
 
 /// What a connection handler may return: `()` or a `Result` whose error is
@@ -85,9 +135,11 @@ where
 /// failed or timed-out handshake drops the connection (asyncio reports it
 /// only in debug mode). A handler that fails or panics has its failure
 /// reported and its connection closed, as asyncio does; the server serves
-/// on.
+/// on. `_task` counts this task for `wait_closed` until it is dropped,
+/// with the task's future, however the task ends.
 pub(super) async fn run_handler(
     inner: Arc<ServerInner>,
+    _task: HandlerTask,
     shared: Arc<Shared>,
     reader: StreamReader,
     writer: StreamWriter,
@@ -129,13 +181,66 @@ pub(super) async fn run_handler(
     }
 }
 
-/// Emits asyncio's log line for a failed handler and calls the hook.
+/// Emits asyncio's log line for a failed handler as a `tracing` error
+/// event, and calls the hook; with neither a hook nor a `tracing`
+/// subscriber to take it, prints asyncio's report to stderr, so that a
+/// failure is never silent by default (asyncio's default logging prints
+/// it).
 fn report(hook: Option<&HandlerErrorHook>, failure: HandlerFailure, peer: Option<&Address>) {
     let peer_text = peer.map(|p| p.to_string()).unwrap_or_default();
     tracing::error!(peer = %peer_text, error = %failure, "Unhandled exception in client_connected_cb");
-    if let Some(hook) = hook {
-        hook(&failure, peer);
+    match hook {
+        Some(hook) => hook(&failure, peer),
+        None if !tracing_subscriber_installed() => {
+            // One write of the whole report, under the lock: reports of
+            // handlers failing at once do not interleave. A failed write
+            // to stderr has nowhere to go.
+            let _ = std::io::stderr()
+                .lock()
+                .write_all(default_report(&failure, peer).as_bytes());
+        }
+        None => {}
     }
+}
+
+/// Whether this thread's `tracing` dispatcher (scoped, else global) is a
+/// subscriber rather than the no-op one.
+fn tracing_subscriber_installed() -> bool {
+    !tracing::dispatcher::get_default(|d| d.is::<tracing::subscriber::NoSubscriber>())
+}
+
+/// The most causes a report lists (a chain of sources is user code: a
+/// cyclic one must not make the report endless).
+const MAX_CAUSES: usize = 32;
+
+/// asyncio's default report of a failed handler, as its default logging
+/// prints it: the message, the connection (asyncio names its transport;
+/// this names the peer), then the error and its causes, where asyncio
+/// prints the traceback with its chain of causes.
+///
+/// ```text
+/// Unhandled exception in client_connected_cb
+/// peer: ('127.0.0.1', 50412)
+/// error: bad query
+/// caused by: invalid digit found in string
+/// ```
+fn default_report(failure: &HandlerFailure, peer: Option<&Address>) -> String {
+    let mut text = String::from("Unhandled exception in client_connected_cb\n");
+    // Writing to a String cannot fail.
+    if let Some(peer) = peer {
+        let _ = writeln!(text, "peer: {peer}");
+    }
+    let _ = writeln!(text, "error: {failure}");
+    let mut cause = failure.source();
+    for _ in 0..MAX_CAUSES {
+        let Some(e) = cause else { break };
+        let _ = writeln!(text, "caused by: {e}");
+        cause = e.source();
+    }
+    if cause.is_some() {
+        let _ = writeln!(text, "caused by: ... (more than {MAX_CAUSES} causes)");
+    }
+    text
 }
 
 /// A panic payload turned into an error, to tell it apart.
@@ -159,4 +264,78 @@ fn panic_failure(p: Box<dyn std::any::Any + Send>) -> Box<dyn std::error::Error 
         "non-string panic payload".to_owned()
     };
     Box::new(PanicMessage(msg))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::SocketAddr;
+
+    /// An error with an optional source, for chains of any length.
+    #[derive(Debug)]
+    struct Chained(&'static str, Option<Box<Chained>>);
+
+    impl fmt::Display for Chained {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl Error for Chained {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            self.1.as_deref().map(|e| e as &(dyn Error + 'static))
+        }
+    }
+
+    #[test]
+    fn a_returned_error_is_transparent() {
+        let failure = HandlerFailure::Error(Box::new(Chained(
+            "outer",
+            Some(Box::new(Chained("inner", None))),
+        )));
+        assert_eq!(failure.to_string(), "outer");
+        let source = failure.source().expect("the handler error's source");
+        assert_eq!(source.to_string(), "inner");
+        assert!(source.source().is_none());
+        let HandlerFailure::Error(e) = &failure else {
+            unreachable!()
+        };
+        assert_eq!(e.downcast_ref::<Chained>().map(|c| c.0), Some("outer"));
+        assert!(HandlerFailure::Panic("boom".into()).source().is_none());
+    }
+
+    #[test]
+    fn the_default_report_names_the_peer_the_error_and_its_causes() {
+        let peer = Address::Inet(SocketAddr::from(([127, 0, 0, 1], 50412)));
+        let failure = HandlerFailure::Error(Box::new(Chained(
+            "bad query",
+            Some(Box::new(Chained("invalid digit", None))),
+        )));
+        assert_eq!(
+            default_report(&failure, Some(&peer)),
+            "Unhandled exception in client_connected_cb\n\
+             peer: ('127.0.0.1', 50412)\n\
+             error: bad query\n\
+             caused by: invalid digit\n"
+        );
+        assert_eq!(
+            default_report(&HandlerFailure::Panic("boom".into()), None),
+            "Unhandled exception in client_connected_cb\n\
+             error: handler panicked: boom\n"
+        );
+    }
+
+    #[test]
+    fn the_default_report_lists_a_bounded_number_of_causes() {
+        let mut chain = Chained("cause", None);
+        for _ in 0..MAX_CAUSES + 5 {
+            chain = Chained("cause", Some(Box::new(chain)));
+        }
+        let text = default_report(&HandlerFailure::Error(Box::new(chain)), None);
+        assert_eq!(text.matches("caused by: cause\n").count(), MAX_CAUSES);
+        assert!(
+            text.ends_with("caused by: ... (more than 32 causes)\n"),
+            "{text}"
+        );
+    }
 }

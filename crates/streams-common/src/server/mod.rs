@@ -1,7 +1,8 @@
 //! [`Server`] (asyncio's `Server`) and its lifecycle: serving, `close`,
-//! `wait_closed`, `serve_forever` and the accepted clients, written once
-//! for every runtime. Binding, accepting, the handler and the options live
-//! in the submodules.
+//! `wait_closed`, `serve_forever`, the accepted clients and the handler
+//! tasks still running, what dropping the handles does, written once for
+//! every runtime. Binding, accepting, the handler and the options live in
+//! the submodules.
 
 mod accept;
 mod bind;
@@ -42,6 +43,14 @@ struct ServerState {
     /// `accept()` returned it (see [`Client`]).
     clients: HashMap<u64, Client>,
     next_client: u64,
+    /// Handler tasks that have not finished, counted from the moment
+    /// their connection was accepted (with its client entry, for the same
+    /// reason) until the task ends (see [`HandlerTask`]). A handler may
+    /// outlive its connection, so this is not `clients.len()`.
+    handlers: usize,
+    /// [`Server::detach`] was called: dropping the handles leaves the
+    /// server serving.
+    detached: bool,
     waiters: Vec<Waker>,
     accept_wakers: Vec<Option<Waker>>,
     cleanup: Option<UnixCleanup>,
@@ -78,6 +87,7 @@ impl ServerState {
         self.next_client += 1;
         let id = self.next_client;
         self.clients.insert(id, Client::Accepted(None));
+        self.handlers += 1;
         id
     }
 
@@ -108,14 +118,86 @@ struct ServerInner {
     state: Mutex<ServerState>,
 }
 
+/// One accepted connection's handler task, from its accept until the task
+/// ends: dropping it uncounts the task, whether the handler returned,
+/// failed, panicked, its TLS handshake or set-up failed, or the runtime
+/// dropped the task unfinished.
+pub(super) struct HandlerTask(Arc<ServerInner>);
+
+impl Drop for HandlerTask {
+    fn drop(&mut self) {
+        let waiters = {
+            let mut st = self.0.lock();
+            st.handlers = st.handlers.saturating_sub(1);
+            ServerInner::wake_waiters(&mut st)
+        };
+        waiters.into_iter().for_each(Waker::wake);
+    }
+}
+
+/// Shared by the user's [`Server`] handles only (the accept loops and the
+/// handler tasks hold the [`ServerInner`] itself): when the last handle
+/// is dropped, it closes the server unless [`Server::detach`] was called.
+struct Owner(Arc<ServerInner>);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        let detached = self.0.lock().detached;
+        if !detached {
+            self.0.close();
+        }
+    }
+}
+
 /// A listening server (asyncio's `Server`), returned by `start_server` and
 /// `start_unix_server`. Cloning gives another handle on the same server.
 ///
-/// Dropping the handles does not stop the server: call
-/// [`close`](Self::close).
+/// # Dropping the handles closes the server
+///
+/// When the last handle is dropped, the server is closed as by
+/// [`close`](Self::close): it stops accepting, its listening sockets are
+/// closed (a Unix server's socket file removed if it is still its own).
+/// The connections already accepted and their handlers go on, as after
+/// `close()`. This is where the crate differs from asyncio, whose event
+/// loop keeps an unreferenced server serving: a Rust value that owns
+/// sockets closes them when dropped (as a `TcpListener` does), and a
+/// server that serves on once its last handle is gone could never be
+/// stopped. To serve on without a handle, say so with
+/// [`detach`](Self::detach). A handle moved into the handler closure is
+/// one of the handles: while the server holds its handler, that handle
+/// keeps the server from being closed by a drop.
+///
+/// ```no_run
+/// # async fn f(rt: streams_common::runtime::RuntimeRef) -> Result<(), Box<dyn std::error::Error>> {
+/// use streams_common::{start_server, ServerOptions, StreamReader, StreamWriter};
+/// let handler = |_reader: StreamReader, _writer: StreamWriter| async {};
+/// {
+///     let server =
+///         start_server(rt.clone(), handler, "127.0.0.1".into(), 0, ServerOptions::default())
+///             .await?;
+///     // ... serving ...
+/// } // dropped: closed here
+/// // Serves until the runtime ends, with no handle left to stop it.
+/// start_server(rt, handler, "127.0.0.1".into(), 8888, ServerOptions::default())
+///     .await?
+///     .detach();
+/// # Ok(()) }
+/// ```
+///
+/// # Graceful shutdown
+///
+/// [`close`](Self::close) then [`wait_closed`](Self::wait_closed) (or
+/// [`serve_forever`](Self::serve_forever) returning) waits until every
+/// connection has ended *and every handler task has finished*; use
+/// [`close_clients`](Self::close_clients) or
+/// [`abort_clients`](Self::abort_clients) to end the connections rather
+/// than wait for the peers.
 #[derive(Clone)]
+#[must_use = "dropping the last handle of a server closes it: keep it, or call `detach()`"]
 pub struct Server {
     inner: Arc<ServerInner>,
+    /// Shared by the handles only: its drop closes the server.
+    _owner: Arc<Owner>,
 }
 
 impl fmt::Debug for Server {
@@ -230,34 +312,39 @@ impl Server {
         bound: Vec<BoundSocket>,
         cleanup: Option<UnixCleanup>,
     ) -> Server {
-        Server {
-            inner: Arc::new(ServerInner {
-                rt,
-                handler,
-                limit: options.limit,
-                backlog: options.backlog,
-                on_error: options.on_handler_error.clone(),
-                ssl: options.ssl.clone(),
-                ssl_handshake_timeout: options.ssl_handshake_timeout,
-                ssl_shutdown_timeout: options.ssl_shutdown_timeout,
-                state: Mutex::new(ServerState {
-                    bound,
-                    listeners: Vec::new(),
-                    serving: false,
-                    closed: false,
-                    serve_forever: false,
-                    clients: HashMap::new(),
-                    next_client: 0,
-                    waiters: Vec::new(),
-                    accept_wakers: Vec::new(),
-                    cleanup,
-                }),
+        let inner = Arc::new(ServerInner {
+            rt,
+            handler,
+            limit: options.limit,
+            backlog: options.backlog,
+            on_error: options.on_handler_error.clone(),
+            ssl: options.ssl.clone(),
+            ssl_handshake_timeout: options.ssl_handshake_timeout,
+            ssl_shutdown_timeout: options.ssl_shutdown_timeout,
+            state: Mutex::new(ServerState {
+                bound,
+                listeners: Vec::new(),
+                serving: false,
+                closed: false,
+                serve_forever: false,
+                clients: HashMap::new(),
+                next_client: 0,
+                handlers: 0,
+                detached: false,
+                waiters: Vec::new(),
+                accept_wakers: Vec::new(),
+                cleanup,
             }),
+        });
+        Server {
+            _owner: Arc::new(Owner(inner.clone())),
+            inner,
         }
     }
 
     /// The local addresses of the listening sockets (asyncio's `sockets`);
     /// empty after [`close`](Self::close).
+    #[must_use]
     pub fn sockets(&self) -> Vec<Address> {
         let st = self.inner.lock();
         if st.closed {
@@ -268,11 +355,13 @@ impl Server {
 
     /// The TCP addresses of the listening sockets (with the ports the
     /// system picked for port 0).
+    #[must_use]
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.sockets().iter().filter_map(Address::as_inet).collect()
     }
 
     /// Whether the server accepts connections.
+    #[must_use]
     pub fn is_serving(&self) -> bool {
         self.inner.lock().serving
     }
@@ -305,13 +394,34 @@ impl Server {
     }
 
     /// How many accepted connections are still open.
+    #[must_use]
     pub fn client_count(&self) -> usize {
         self.inner.lock().clients.len()
     }
 
+    /// How many handler tasks have not finished yet (counted from their
+    /// connection's accept, so a connection still being set up counts). A
+    /// handler may go on after its connection has ended, so this can be
+    /// more than [`client_count`](Self::client_count).
+    #[must_use]
+    pub fn handler_count(&self) -> usize {
+        self.inner.lock().handlers
+    }
+
+    /// Lets the server serve on once every handle is dropped, instead of
+    /// being closed with the last one (see [the type's
+    /// documentation](Self#dropping-the-handles-closes-the-server)). It
+    /// then serves until the runtime drops its tasks or the process ends,
+    /// or until [`close`](Self::close) is called on a handle kept
+    /// elsewhere. This is what asyncio does with a server nobody refers
+    /// to.
+    pub fn detach(self) {
+        self.inner.lock().detached = true;
+    }
+
     fn poll_closed(&self, cx: &mut Context<'_>) -> Poll<()> {
         let mut st = self.inner.lock();
-        if st.closed && st.clients.is_empty() {
+        if st.closed && st.clients.is_empty() && st.handlers == 0 {
             return Poll::Ready(());
         }
         if !st.waiters.iter().any(|w| w.will_wake(cx.waker())) {
@@ -320,15 +430,32 @@ impl Server {
         Poll::Pending
     }
 
-    /// Waits until the server is closed and every accepted connection has
-    /// ended (asyncio 3.12.1+). Cancel-safe.
+    /// Waits until the server is closed, every accepted connection has
+    /// ended (asyncio 3.12.1+) and every handler task has finished: after
+    /// [`close`](Self::close), an awaitable graceful shutdown, as
+    /// tokio-util's `TaskTracker::wait` gives. Cancel-safe; cancelling one
+    /// call does not affect the others.
+    ///
+    /// asyncio's `wait_closed` (3.12.1 to 3.13) waits for the connections
+    /// only, and returns while a handler that outlives its connection
+    /// still runs; a handler that never returns after its connection has
+    /// ended therefore keeps this waiting, where asyncio's would not.
+    ///
+    /// ```no_run
+    /// # async fn f(server: streams_common::Server) {
+    /// server.close(); // stop accepting
+    /// server.close_clients(); // optional: end the connections now
+    /// server.wait_closed().await; // every connection and handler is done
+    /// # }
+    /// ```
     pub async fn wait_closed(&self) {
         poll_fn(|cx| self.poll_closed(cx)).await
     }
 
     /// Starts serving if needed, then waits until the server is closed (by
-    /// [`close`](Self::close) from another task) and every accepted
-    /// connection has ended.
+    /// [`close`](Self::close) from another task), every accepted
+    /// connection has ended and every handler task has finished (as
+    /// [`wait_closed`](Self::wait_closed)).
     ///
     /// Fails if the server is already closed or another `serve_forever` is
     /// running.

@@ -73,7 +73,10 @@ pub struct ServerOptions {
     /// Start accepting at once (on). When off, the sockets are bound but
     /// not listening until [`Server::start_serving`](super::Server::start_serving).
     pub start_serving: bool,
-    /// Called when a handler fails (returns an error or panics).
+    /// Called when a handler fails (returns an error or panics), besides
+    /// the `tracing` error event. Without a hook and without a `tracing`
+    /// subscriber, the failure is printed to stderr (asyncio's default
+    /// report); a hook takes that over.
     pub on_handler_error: Option<HandlerErrorHook>,
     /// Unix servers: remove the socket file on close if it is still ours
     /// (asyncio 3.13's `cleanup_socket`, on).
@@ -131,41 +134,49 @@ impl fmt::Debug for ServerOptions {
 
 impl ServerOptions {
     /// Sets [`limit`](Self::limit).
+    #[must_use = "the options are returned, not changed in place"]
     pub fn limit(mut self, limit: usize) -> Self {
         self.limit = limit;
         self
     }
     /// Sets [`family`](Self::family).
+    #[must_use = "the options are returned, not changed in place"]
     pub fn family(mut self, family: Family) -> Self {
         self.family = family;
         self
     }
     /// Sets [`backlog`](Self::backlog).
+    #[must_use = "the options are returned, not changed in place"]
     pub fn backlog(mut self, backlog: i32) -> Self {
         self.backlog = backlog;
         self
     }
     /// Sets [`reuse_address`](Self::reuse_address).
+    #[must_use = "the options are returned, not changed in place"]
     pub fn reuse_address(mut self, on: bool) -> Self {
         self.reuse_address = on;
         self
     }
     /// Sets [`reuse_port`](Self::reuse_port).
+    #[must_use = "the options are returned, not changed in place"]
     pub fn reuse_port(mut self, on: bool) -> Self {
         self.reuse_port = on;
         self
     }
     /// Sets [`keep_alive`](Self::keep_alive).
+    #[must_use = "the options are returned, not changed in place"]
     pub fn keep_alive(mut self, on: bool) -> Self {
         self.keep_alive = on;
         self
     }
     /// Sets [`start_serving`](Self::start_serving).
+    #[must_use = "the options are returned, not changed in place"]
     pub fn start_serving(mut self, on: bool) -> Self {
         self.start_serving = on;
         self
     }
     /// Sets [`on_handler_error`](Self::on_handler_error).
+    #[must_use = "the options are returned, not changed in place"]
     pub fn on_handler_error(
         mut self,
         hook: impl Fn(&HandlerFailure, Option<&Address>) + Send + Sync + 'static,
@@ -174,6 +185,7 @@ impl ServerOptions {
         self
     }
     /// Sets [`cleanup_socket`](Self::cleanup_socket).
+    #[must_use = "the options are returned, not changed in place"]
     pub fn cleanup_socket(mut self, on: bool) -> Self {
         self.cleanup_socket = on;
         self
@@ -186,16 +198,19 @@ impl ServerOptions {
     /// let options = ServerOptions::default().ssl(tls::server_config(chain, key)?);
     /// # Ok(()) }
     /// ```
+    #[must_use = "the options are returned, not changed in place"]
     pub fn ssl(mut self, config: Arc<rustls::ServerConfig>) -> Self {
         self.ssl = Some(config);
         self
     }
     /// Sets [`ssl_handshake_timeout`](Self::ssl_handshake_timeout).
+    #[must_use = "the options are returned, not changed in place"]
     pub fn ssl_handshake_timeout(mut self, timeout: Duration) -> Self {
         self.ssl_handshake_timeout = Some(timeout);
         self
     }
     /// Sets [`ssl_shutdown_timeout`](Self::ssl_shutdown_timeout).
+    #[must_use = "the options are returned, not changed in place"]
     pub fn ssl_shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.ssl_shutdown_timeout = Some(timeout);
         self
