@@ -17,6 +17,45 @@
 //!
 //! An adapter implements [`runtime::Runtime`] and re-exports the API with
 //! its types.
+//!
+//! # Writing a protocol library once for every runtime
+//!
+//! Depend on this crate, not on an adapter: [`StreamReader`],
+//! [`StreamWriter`], [`Server`] and the errors are the types every adapter
+//! re-exports, and the entry points here take the runtime as a value
+//! ([`runtime::RuntimeRef`]), which the application chooses
+//! (`streams_tokio::Tokio.handle()`, `streams_smol::Smol::default().handle()`):
+//!
+//! ```no_run
+//! use streams_common::runtime::RuntimeRef;
+//! use streams_common::{OpenOptions, ReadError, StreamReader, StreamWriter};
+//!
+//! /// A client for a line protocol, on any runtime.
+//! pub struct Client {
+//!     reader: StreamReader,
+//!     writer: StreamWriter,
+//! }
+//!
+//! impl Client {
+//!     pub async fn connect(rt: RuntimeRef, host: &str, port: u16) -> std::io::Result<Client> {
+//!         let (reader, writer) =
+//!             streams_common::open_connection(&*rt, host, port, OpenOptions::default())
+//!                 .await
+//!                 .map_err(std::io::Error::other)?;
+//!         Ok(Client { reader, writer })
+//!     }
+//!
+//!     pub async fn ping(&mut self) -> Result<bool, Box<dyn std::error::Error>> {
+//!         self.writer.write(b"PING\r\n")?;
+//!         self.writer.drain().await?;
+//!         let reply: Result<_, ReadError> = self.reader.readuntil(b"\r\n").await;
+//!         Ok(reply? == "+PONG\r\n")
+//!     }
+//! }
+//! ```
+//!
+//! `examples/linekv` in the repository is a complete one (client, server,
+//! errors), whose tests run it unchanged on Tokio and smol.
 #![warn(missing_docs)]
 
 pub mod connection;
