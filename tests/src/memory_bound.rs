@@ -6,7 +6,7 @@
 //!   (the receive buffer) + [`OVERHEAD`] (one more read chunk that the
 //!   oldest chunk the reader holds without a copy may pin, and 32 KiB for
 //!   bookkeeping: the same bound that
-//!   `crates/streams-common/tests/heap_bound.rs` checks deterministically
+//!   `tests/tests/heap_bound.rs` checks deterministically
 //!   over every receive schedule), measured here over real sockets.
 //! * Idle connections: after exchanging lines, and while a TLS handshake
 //!   is pending.
@@ -67,6 +67,18 @@ unsafe impl GlobalAlloc for Counting {
         }
         p
     }
+}
+
+/// Starts a measurement: the bytes live now, which the peak restarts from.
+pub fn start_measuring() -> usize {
+    let now = CURRENT.load(Ordering::SeqCst);
+    PEAK.store(now, Ordering::SeqCst);
+    now
+}
+
+/// The most bytes live at once since [`start_measuring`].
+pub fn peak() -> usize {
+    PEAK.load(Ordering::SeqCst)
 }
 
 fn add(n: usize) {

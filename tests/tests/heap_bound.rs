@@ -14,49 +14,14 @@
 //! 64 KiB limit before), and a line with no separator is judged by its
 //! length without gathering its chunks into one copy (before: 2L + 217 KB).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use streams_common::connection::Connection;
 use streams_common::reader_core::ReadError;
+use streams_suite::memory_bound::{
+    peak as peak_now, start_measuring, Counting, OVERHEAD, READ_CHUNK,
+};
 
-struct Counting;
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-fn add(n: usize) {
-    let now = CURRENT.fetch_add(n, Ordering::Relaxed) + n;
-    PEAK.fetch_max(now, Ordering::Relaxed);
-}
-// SAFETY: forwards to the system allocator; the counters are statistics.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc(layout);
-        if !p.is_null() {
-            add(layout.size());
-        }
-        p
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc_zeroed(layout);
-        if !p.is_null() {
-            add(layout.size());
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
-        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = System.realloc(ptr, layout, new_size);
-        if !p.is_null() {
-            CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-            add(new_size);
-        }
-        p
-    }
-}
 #[global_allocator]
-static A: Counting = Counting;
+static ALLOCATOR: Counting = Counting;
 
 /// Peak heap growth while `total` bytes of an endless line arrive: the
 /// driver makes `burst` receives (each at most `piece` bytes) per reader
@@ -64,8 +29,7 @@ static A: Counting = Counting;
 fn peak(limit: usize, burst: usize, piece: usize, total: usize) -> usize {
     let mut conn = Connection::new(limit);
     let mut reader = conn.new_reader();
-    let base = CURRENT.load(Ordering::SeqCst);
-    PEAK.store(base, Ordering::SeqCst);
+    let base = start_measuring();
     let mut sent = 0;
     while sent < total {
         for _ in 0..burst {
@@ -86,16 +50,8 @@ fn peak(limit: usize, burst: usize, piece: usize, total: usize) -> usize {
         }
         conn.reader_len(reader.len(), reader.reading_paused());
     }
-    PEAK.load(Ordering::SeqCst) - base
+    peak_now() - base
 }
-
-/// One read chunk: the most one receive is offered.
-const READ_CHUNK: usize = 64 * 1024;
-/// Beyond `2 * limit` and the receive buffer: one more read chunk that the
-/// oldest chunk the reader holds may pin, and 32 KiB for the chunk queue
-/// and headers. (Measured worst over these schedules: 2L + 115 KB at a 64
-/// KiB limit, with 16 KiB receives three per turn.)
-const OVERHEAD: usize = READ_CHUNK + 32 * 1024;
 
 #[test]
 fn an_endless_line_holds_at_most_twice_the_limit_and_two_read_chunks() {
@@ -114,5 +70,7 @@ fn an_endless_line_holds_at_most_twice_the_limit_and_two_read_chunks() {
             }
         }
     }
+    // Measured: 2 * limit + 115 KB at worst (64 KiB limit, 16 KiB
+    // receives three per turn).
     println!("worst: 2 * limit + {worst} B");
 }
