@@ -119,6 +119,8 @@ macro_rules! suite {
             streams::extra_info_and_nodelay,
             streams::cancelled_reads_lose_nothing,
             streams::lines_into_a_buffer_of_yours,
+            streams::exactly_into_a_buffer_of_yours,
+            streams::no_receive_is_wasted,
             streams::large_write_without_drain_does_not_deadlock,
             streams::drain_after_close_and_write_after_close,
             streams::write_after_write_eof_and_half_close,

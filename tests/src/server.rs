@@ -165,6 +165,14 @@ impl Socket for GatedSocket {
         self.gate.pass();
         self.inner.try_read(buf)
     }
+    fn poll_recv_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.gate.pass();
+        self.inner.poll_recv_ready(cx)
+    }
+    fn poll_recv(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.gate.pass();
+        self.inner.poll_recv(cx, buf)
+    }
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         self.gate.pass();
         self.inner.try_write_vectored(bufs)

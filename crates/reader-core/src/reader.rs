@@ -5,6 +5,7 @@ use crate::error::{InvalidArgument, ReadError};
 use crate::flow;
 use crate::separators::{find, may_find_in, Found, SearchMemo, Separators};
 use alloc::borrow::Cow;
+use alloc::vec::Vec;
 use bytes::{Bytes, BytesMut};
 use core::task::{ready, Poll};
 
@@ -329,6 +330,50 @@ impl<E: Clone> Reader<E> {
         let out = self.buf.split_front(n);
         self.consumed();
         Poll::Ready(Ok(out))
+    }
+
+    /// [`readexactly`](Self::readexactly) into a buffer of yours: once `n`
+    /// bytes are buffered, appends them to `out` (one copy, no `Bytes`, no
+    /// reference count). `out` is touched only when the read completes:
+    /// while it is `Pending`, and when it fails (with the same errors as
+    /// `readexactly`, the `Incomplete` one carrying the bytes), `out` is as
+    /// it was and nothing is consumed but what an `Incomplete` carries.
+    ///
+    /// ```
+    /// use reader_core::Reader;
+    /// use std::task::Poll;
+    ///
+    /// let mut r: Reader<()> = Reader::default();
+    /// let mut value = b"got: ".to_vec();
+    /// r.feed(b"abc").unwrap();
+    /// assert!(r.readexactly_into(5, &mut value).is_pending());
+    /// assert_eq!(value, b"got: "); // untouched while waiting
+    /// r.feed(b"de\r\n").unwrap();
+    /// assert_eq!(r.readexactly_into(5, &mut value), Poll::Ready(Ok(())));
+    /// assert_eq!(value, b"got: abcde");
+    /// assert_eq!(&*r.buffered(), b"\r\n");
+    /// ```
+    pub fn readexactly_into(
+        &mut self,
+        n: usize,
+        out: &mut Vec<u8>,
+    ) -> Poll<Result<(), ReadError<E>>> {
+        self.begin()?;
+        if n == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        if self.buf.len() < n {
+            if self.eof {
+                return Poll::Ready(Err(ReadError::Incomplete {
+                    partial: self.take_at_eof(),
+                    expected: Some(n),
+                }));
+            }
+            return self.wait();
+        }
+        self.buf.consume_into(n, out);
+        self.consumed();
+        Poll::Ready(Ok(()))
     }
 
     /// Data up to and including a separator (asyncio's `readuntil`).

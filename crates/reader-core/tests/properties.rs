@@ -69,6 +69,7 @@ fn chunk_independent_op() -> impl Strategy<Value = CoreOp> {
         3 => Just(CoreOp::ReadLine),
         3 => valid_seps().prop_map(CoreOp::ReadUntil),
         2 => (0usize..24).prop_map(CoreOp::ReadExactly),
+        1 => (0usize..24).prop_map(CoreOp::ReadExactlyInto),
         1 => Just(CoreOp::ReadToEof),
     ]
 }
@@ -80,6 +81,7 @@ fn any_op() -> impl Strategy<Value = CoreOp> {
         3 => Just(CoreOp::ReadLine),
         1 => Just(CoreOp::ReadLineBorrowed),
         2 => (0usize..40).prop_map(CoreOp::ReadExactly),
+        1 => (0usize..40).prop_map(CoreOp::ReadExactlyInto),
         3 => any_seps().prop_map(CoreOp::ReadUntil),
         1 => any_seps().prop_map(CoreOp::ReadUntilBorrowed),
     ]
@@ -285,6 +287,10 @@ fn drive(limit: usize, acts: &[Act], how: FeedHow, borrowed: bool) -> Trace {
                     CoreOp::ReadUntil(s) | CoreOp::ReadUntilBorrowed(s) => {
                         CoreOp::ReadUntil(s.clone())
                     }
+                    CoreOp::ReadExactly(n) | CoreOp::ReadExactlyInto(n) if borrowed => {
+                        CoreOp::ReadExactlyInto(*n)
+                    }
+                    CoreOp::ReadExactly(n) | CoreOp::ReadExactlyInto(n) => CoreOp::ReadExactly(*n),
                     other => other.clone(),
                 };
                 // Any waiting read is abandoned.
@@ -512,9 +518,11 @@ proptest! {
         prop_assert_eq!(&drive(limit, &acts, FeedHow::Commit { extra }, false), &copy);
     }
 
-    /// (e) `readline_borrowed` and `readuntil_borrowed` return what
-    /// `readline` and `readuntil` return, leave the same buffer and make
-    /// the same flow-control decisions.
+    /// (e) `readline_borrowed`, `readuntil_borrowed` and
+    /// `readexactly_into` return what `readline`, `readuntil` and
+    /// `readexactly` return, leave the same buffer and make the same
+    /// flow-control decisions (and `readexactly_into` leaves its buffer
+    /// alone until it completes: checked in `poll_core`).
     #[test]
     fn borrowed_reads_match_owned(
         limit in 1usize..12,
@@ -567,6 +575,7 @@ proptest! {
             3 => any_seps().prop_map(CoreOp::ReadUntil),
             3 => any_seps().prop_map(CoreOp::ReadUntilBorrowed),
             1 => (0usize..3000).prop_map(CoreOp::ReadExactly),
+            1 => (0usize..3000).prop_map(CoreOp::ReadExactlyInto),
             1 => (0usize..3000).prop_map(CoreOp::Read),
         ], 1usize..80), 1..30),
     ) {

@@ -40,6 +40,37 @@ pub trait Socket: AsFd + Send + Sync + 'static {
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
     /// One non-blocking `recv`.
     fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;
+    /// Whether a receive may find data: `Pending` (with a wake-up
+    /// registered) while the socket is known to be drained, until the
+    /// reactor reports it readable again; no system call either way. The
+    /// driver asks this before it takes room to receive into, so a turn
+    /// that will not receive does not allocate a buffer for nothing.
+    ///
+    /// The socket is known to be drained after a receive that failed with
+    /// `WouldBlock`, and, with an edge-triggered reactor (epoll, kqueue),
+    /// after one that filled less than the room it was offered: the kernel
+    /// had no more. That is Tokio's own `poll_read` rule. So a driver turn
+    /// woken for writing makes no receive, and a request that arrives in
+    /// one piece costs one receive, not a second one that fails.
+    ///
+    /// The default says `Ready` (then [`poll_recv`](Self::poll_recv)'s
+    /// default receives and waits on `WouldBlock`: correct on any reactor,
+    /// at the cost of those failing receives); the Tokio and async-io
+    /// adapters implement the rule.
+    fn poll_recv_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let _ = cx;
+        Poll::Ready(Ok(()))
+    }
+    /// Receives once into `buf` (`Ready(Ok(0))` is EOF), unless the socket
+    /// is known to be drained (see [`poll_recv_ready`](Self::poll_recv_ready));
+    /// then, or when the receive fails with `WouldBlock`, waits for the
+    /// reactor's next read-readiness event (`Pending`, with a wake-up
+    /// registered). A receive that fills less than `buf` marks the socket
+    /// drained.
+    fn poll_recv(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let this = &*self;
+        poll_io(cx, |cx| this.poll_read_ready(cx), || this.try_read(buf))
+    }
     /// One non-blocking vectored `send`.
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
 }

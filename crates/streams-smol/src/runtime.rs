@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 use streams_common::runtime::{
     poll_io, unix_address, Accepted, BoxFuture, Listener, Runtime, Socket,
@@ -105,11 +105,25 @@ impl Smol {
 }
 
 /// A connected stream registered with async-io.
-struct Stream<T>(Async<T>);
+struct Stream<T> {
+    io: Async<T>,
+    /// The last receive found the socket drained: the next waits for
+    /// async-io to report readability first (see [`Socket::poll_recv`]).
+    drained: bool,
+}
+
+impl<T: AsFd> Stream<T> {
+    fn new(io: T) -> io::Result<Self> {
+        Ok(Stream {
+            io: Async::new(io)?,
+            drained: false,
+        })
+    }
+}
 
 impl<T: AsFd> AsFd for Stream<T> {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.0.get_ref().as_fd()
+        self.io.get_ref().as_fd()
     }
 }
 
@@ -119,17 +133,44 @@ where
     for<'a> &'a T: Read + Write,
 {
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.0.poll_readable(cx)
+        self.io.poll_readable(cx)
     }
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.0.poll_writable(cx)
+        self.io.poll_writable(cx)
     }
     fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut sock: &T = self.0.get_ref();
+        let mut sock: &T = self.io.get_ref();
         sock.read(buf)
     }
+    fn poll_recv_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // async-io keeps no readiness of its own between events (its
+        // `poll_read` always tries the system call first): the drained
+        // flag is that readiness. `poll_readable` registers interest and
+        // reports the next event; async-io's epoll registration is
+        // one-shot and re-armed there, and re-arming a socket that already
+        // has data reports it at once, so no data is missed.
+        if self.drained {
+            ready!(self.io.poll_readable(cx))?;
+            self.drained = false;
+        }
+        Poll::Ready(Ok(()))
+    }
+    fn poll_recv(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(self.poll_recv_ready(cx))?;
+            match self.try_read(buf) {
+                Ok(n) => {
+                    self.drained = n > 0 && n < buf.len();
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.drained = true,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        let mut sock: &T = self.0.get_ref();
+        let mut sock: &T = self.io.get_ref();
         sock.write_vectored(bufs)
     }
 }
@@ -143,14 +184,14 @@ trait Accept: AsFd + Send + Sync + 'static {
 impl Accept for std::net::TcpListener {
     fn accept_registered(&self) -> io::Result<Accepted> {
         let (s, addr) = self.accept()?;
-        Ok((Box::new(Stream(Async::new(s)?)), Some(Address::Inet(addr))))
+        Ok((Box::new(Stream::new(s)?), Some(Address::Inet(addr))))
     }
 }
 
 impl Accept for UnixListener {
     fn accept_registered(&self) -> io::Result<Accepted> {
         let (s, addr) = self.accept()?;
-        Ok((Box::new(Stream(Async::new(s)?)), Some(unix_address(&addr))))
+        Ok((Box::new(Stream::new(s)?), Some(unix_address(&addr))))
     }
 }
 
@@ -189,11 +230,11 @@ impl<S: Spawn + Clone> Runtime for AsyncIo<S> {
     }
 
     fn tcp_stream(&self, stream: std::net::TcpStream) -> io::Result<Box<dyn Socket>> {
-        Ok(Box::new(Stream(Async::new(stream)?)))
+        Ok(Box::new(Stream::new(stream)?))
     }
 
     fn unix_stream(&self, stream: UnixStream) -> io::Result<Box<dyn Socket>> {
-        Ok(Box::new(Stream(Async::new(stream)?)))
+        Ok(Box::new(Stream::new(stream)?))
     }
 
     fn tcp_listener(&self, listener: std::net::TcpListener) -> io::Result<Box<dyn Listener>> {

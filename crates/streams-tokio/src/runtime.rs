@@ -4,10 +4,12 @@ use std::io::{self, IoSlice};
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::{UnixListener as StdUnixListener, UnixStream as StdUnixStream};
-use std::task::{Context, Poll};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 use streams_common::runtime::{Accepted, BoxFuture, Listener, Runtime, Socket};
 use streams_common::{Address, UnixAddr};
+use tokio::io::{AsyncRead, ReadBuf};
 use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 
 /// The Tokio runtime, as `streams-common` needs it: `tokio::spawn`,
@@ -39,6 +41,23 @@ macro_rules! socket_impl {
             }
             fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
                 self.0.try_read(buf)
+            }
+            fn poll_recv_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                // Tokio's readiness, which its poll_read clears when a
+                // receive shows the socket drained.
+                self.0.poll_read_ready(cx)
+            }
+            fn poll_recv(
+                &mut self,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                // Tokio's poll_read ends the readiness it saw on a short
+                // read (on epoll and kqueue), with the tick of the event it
+                // read under, so a newer event is never lost.
+                let mut rb = ReadBuf::new(buf);
+                ready!(Pin::new(&mut self.0).poll_read(cx, &mut rb))?;
+                Poll::Ready(Ok(rb.filled().len()))
             }
             fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
                 self.0.try_write_vectored(bufs)

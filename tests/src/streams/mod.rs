@@ -2,8 +2,9 @@
 //! sockets and faults, over real loopback sockets (moved from
 //! `streams-tokio`'s tests; what they assert is unchanged).
 //!
-//! By subject: `client` (connecting), `reading`, `writing`, `server` and
-//! `unix`; this module holds the helpers they share.
+//! By subject: `client` (connecting), `reading`, `receives` (the driver's
+//! system calls), `writing`, `server` and `unix`; this module holds the
+//! helpers they share.
 
 use crate::adapters::{wait_until, Adapter};
 use crate::port;
@@ -15,12 +16,14 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 mod client;
 mod reading;
+mod receives;
 mod server;
 mod unix;
 mod writing;
 
 pub use client::*;
 pub use reading::*;
+pub use receives::*;
 pub use server::*;
 pub use unix::*;
 pub use writing::*;

@@ -1,5 +1,5 @@
-//! Reading: lines, cancelled and failed reads, a buffer of yours, an
-//! endless line.
+//! Reading: lines, cancelled and failed reads, a buffer of yours (lines
+//! and exact sizes), an endless line.
 
 use super::{connect, echo_server, kernel_inq};
 use crate::adapters::{poll_once, wait_until, Adapter};
@@ -109,6 +109,56 @@ pub async fn lines_into_a_buffer_of_yours<A: Adapter>() {
     assert!(matches!(&e, ReadError::Incomplete { partial, .. } if partial == "tail"));
     assert_eq!(buf, b"next\n");
     assert_eq!(A::t(reader.readline_into(&mut buf)).await.unwrap(), 0);
+    assert!(reader.at_eof());
+}
+
+/// `readexactly_into`: `readexactly`'s results and errors, appended to the
+/// caller's buffer, which a cancelled or failed read leaves untouched (and
+/// whose bytes stay buffered); a size far above twice the limit completes.
+pub async fn exactly_into_a_buffer_of_yours<A: Adapter>() {
+    let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+    let opts = OpenOptions::default().limit(8);
+    let (mut reader, _w) = A::t(A::open_unix_connection_with_socket(a, opts))
+        .await
+        .unwrap();
+    let (_r2, peer) = A::t(A::open_unix_connection_with_socket(
+        b,
+        OpenOptions::default(),
+    ))
+    .await
+    .unwrap();
+    let mut buf = b"v=".to_vec();
+    peer.write(b"abc").unwrap();
+    wait_until::<A>("\"abc\" reaching the reader", || reader.buffered_len() == 3).await;
+    assert!(
+        poll_once(pin!(reader.readexactly_into(5, &mut buf))).is_pending(),
+        "3 of 5 bytes"
+    );
+    assert_eq!(buf, b"v=", "a cancelled read appends nothing");
+    assert_eq!(reader.buffered_len(), 3, "and consumes nothing");
+    peer.write(b"de\r\n").unwrap();
+    A::t(reader.readexactly_into(5, &mut buf)).await.unwrap();
+    assert_eq!(buf, b"v=abcde");
+    A::t(reader.readexactly_into(0, &mut buf)).await.unwrap();
+    assert_eq!(A::t(reader.readexactly(2)).await.unwrap(), "\r\n");
+    // 100 KiB at a limit of 8: reading stays resumed until all is there.
+    let big: Vec<u8> = (0..100 * 1024).map(|i| (i % 251) as u8).collect();
+    peer.write(&big).unwrap();
+    buf.clear();
+    A::t(reader.readexactly_into(big.len(), &mut buf))
+        .await
+        .unwrap();
+    assert!(buf == big, "100 KiB read exactly");
+    peer.write(b"xy").unwrap();
+    peer.close();
+    let e = A::t(reader.readexactly_into(5, &mut buf))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, ReadError::Incomplete { partial, expected: Some(5) } if partial == "xy"),
+        "{e:?}"
+    );
+    assert!(buf == big, "a failed read appends nothing");
     assert!(reader.at_eof());
 }
 

@@ -419,6 +419,29 @@ impl RecvBuffer {
         self.gather(n).freeze()
     }
 
+    /// Removes the first `n` bytes (at most `len()`) and appends them to
+    /// `out`: one copy per segment, no reference count taken (a chunk this
+    /// exhausts is dropped, once).
+    pub(crate) fn consume_into(&mut self, n: usize, out: &mut Vec<u8>) {
+        let n = n.min(self.len());
+        out.reserve(n);
+        let from_owned = n.min(self.owned.len());
+        out.extend_from_slice(self.owned.data().get(..from_owned).unwrap_or_default());
+        self.owned.head += from_owned;
+        let mut left = n - from_owned;
+        while left > 0 {
+            let rest = self.cur_rest();
+            let piece = rest.get(..left).unwrap_or(rest);
+            if piece.is_empty() {
+                break;
+            }
+            out.extend_from_slice(piece);
+            let k = piece.len();
+            drop(self.advance_cur(k));
+            left -= k;
+        }
+    }
+
     /// Removes and returns every buffered byte: without copying when they
     /// are in one piece (and, for an adopted chunk, its only handle).
     pub(crate) fn take_all(&mut self) -> BytesMut {

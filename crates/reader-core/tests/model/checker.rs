@@ -239,6 +239,8 @@ pub enum CoreOp {
     ReadLine,
     ReadLineBorrowed,
     ReadExactly(usize),
+    /// `readexactly_into` a `Vec` that already holds [`INTO_PREFIX`].
+    ReadExactlyInto(usize),
     ReadUntil(OwnedSeps),
     ReadUntilBorrowed(OwnedSeps),
     Signed(Signed),
@@ -251,7 +253,7 @@ impl CoreOp {
             CoreOp::Read(n) => MOp::Read(*n as i64),
             CoreOp::ReadToEof => MOp::Read(-1),
             CoreOp::ReadLine | CoreOp::ReadLineBorrowed => MOp::ReadLine,
-            CoreOp::ReadExactly(n) => MOp::ReadExactly(*n as i64),
+            CoreOp::ReadExactly(n) | CoreOp::ReadExactlyInto(n) => MOp::ReadExactly(*n as i64),
             CoreOp::ReadUntil(s) | CoreOp::ReadUntilBorrowed(s) => MOp::ReadUntil(s.model()),
             CoreOp::Signed(Signed::Read(n)) => MOp::Read(i64::from(*n)),
             CoreOp::Signed(Signed::ReadExactly(n)) => MOp::ReadExactly(i64::from(*n)),
@@ -308,6 +310,31 @@ fn borrowed(p: Poll<Result<&[u8], ReadError<Reset>>>) -> Poll<Res> {
     })
 }
 
+/// What the buffer given to `readexactly_into` holds before the read: it
+/// must still hold it, unchanged, unless the read completed, and then with
+/// the data appended behind it.
+pub const INTO_PREFIX: &[u8] = b"kept";
+
+fn exactly_into(reader: &mut Reader<Reset>, n: usize) -> Poll<Res> {
+    let mut out = INTO_PREFIX.to_vec();
+    let p = reader.readexactly_into(n, &mut out);
+    let (kept, appended) = out.split_at(INTO_PREFIX.len().min(out.len()));
+    assert_eq!(
+        kept, INTO_PREFIX,
+        "readexactly_into changed what its buffer held"
+    );
+    match p {
+        Poll::Ready(Ok(())) => Poll::Ready(Res::Data(appended.to_vec())),
+        other => {
+            assert!(
+                appended.is_empty(),
+                "readexactly_into appended without completing"
+            );
+            other.map(|r| error_res(r.expect_err("Ok handled above")))
+        }
+    }
+}
+
 /// Polls (or resumes) `op` once.
 pub fn poll_core(reader: &mut Reader<Reset>, op: &CoreOp) -> Poll<Res> {
     match op {
@@ -316,6 +343,7 @@ pub fn poll_core(reader: &mut Reader<Reset>, op: &CoreOp) -> Poll<Res> {
         CoreOp::ReadLine => owned(reader.readline()),
         CoreOp::ReadLineBorrowed => borrowed(reader.readline_borrowed()),
         CoreOp::ReadExactly(n) => owned(reader.readexactly(*n)),
+        CoreOp::ReadExactlyInto(n) => exactly_into(reader, *n),
         CoreOp::ReadUntil(s) => s.with(|seps| owned(reader.readuntil(seps))),
         CoreOp::ReadUntilBorrowed(s) => s.with(|seps| borrowed(reader.readuntil_borrowed(seps))),
         CoreOp::Signed(signed) => {
@@ -584,7 +612,7 @@ impl Checker {
     /// The most a waiting `op` may leave buffered (and reading resumed).
     fn demand(&self, op: &CoreOp) -> usize {
         match op {
-            CoreOp::ReadExactly(n) => n.saturating_sub(1),
+            CoreOp::ReadExactly(n) | CoreOp::ReadExactlyInto(n) => n.saturating_sub(1),
             CoreOp::Signed(Signed::ReadExactly(n)) => {
                 usize::try_from(*n).unwrap_or(0).saturating_sub(1)
             }

@@ -61,7 +61,7 @@ impl Shared {
     /// Receives while the core wants to, then transmits what it says.
     fn round(&self, st: &mut StateGuard<'_>, cx: &mut Context<'_>, now: Instant) -> Round {
         let st = &mut **st;
-        let Some(sock) = st.sock.as_deref() else {
+        let Some(sock) = st.sock.as_deref_mut() else {
             st.core.handle_closed();
             return Round::Closed;
         };
@@ -78,12 +78,21 @@ impl Shared {
             budget -= 1;
             st.core
                 .set_reader_len(self.reader_len.load(Ordering::Relaxed));
-            let Some(room) = st.core.recv_room() else {
-                break;
+            // No receive while the last one showed the socket drained,
+            // until the reactor reports data: a turn woken by a write makes
+            // none (nor takes room for one).
+            let received = match sock.poll_recv_ready(cx) {
+                Poll::Ready(Ok(())) => match st.core.recv_room() {
+                    Some(room) => sock.poll_recv(cx, room),
+                    None => break,
+                },
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                Poll::Pending => Poll::Pending,
             };
-            match poll_io(cx, |cx| sock.poll_read_ready(cx), || sock.try_read(room)) {
+            match received {
                 Poll::Ready(Ok(0)) => st.core.handle_eof(),
                 Poll::Ready(Ok(n)) => st.core.handle_received(n),
+                Poll::Ready(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Poll::Ready(Err(e)) => {
                     tracing::debug!("receive failed: {e}");
                     st.core.handle_error(e);

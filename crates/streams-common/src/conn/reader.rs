@@ -203,6 +203,34 @@ impl StreamReader {
         .await
     }
 
+    /// [`readexactly`](Self::readexactly) into a buffer of yours: appends
+    /// exactly `n` bytes to `buf`, with the same errors (at EOF before `n`
+    /// bytes, [`ReadError::Incomplete`] carrying what arrived, which is not
+    /// appended). One copy into `buf`, and no `Bytes` or reference count.
+    ///
+    /// Cancel-safe: `buf` is touched only when all `n` bytes are there, and
+    /// they are then appended and consumed in one step. A call dropped
+    /// before it completes leaves `buf` exactly as it was and consumes
+    /// nothing: every byte that arrived meanwhile stays buffered for the
+    /// next read. (Like `readexactly`, it waits for the `n` bytes in the
+    /// reader's buffer, so an `n` above twice the limit keeps reading
+    /// resumed until they are all there.)
+    ///
+    /// ```no_run
+    /// # async fn f(reader: &mut streams_common::StreamReader) -> Result<(), streams_common::ReadError> {
+    /// // A Redis bulk string: "$5\r\nhello\r\n".
+    /// let mut header = Vec::new();
+    /// reader.readuntil_into(b"\r\n", &mut header).await?;
+    /// let len: usize = std::str::from_utf8(&header[1..header.len() - 2]).unwrap().parse().unwrap();
+    /// let mut value = Vec::new();
+    /// reader.readexactly_into(len + 2, &mut value).await?;
+    /// value.truncate(len); // without its "\r\n"
+    /// # Ok(()) }
+    /// ```
+    pub async fn readexactly_into(&mut self, n: usize, buf: &mut Vec<u8>) -> Result<(), ReadError> {
+        poll_fn(|cx| self.poll_op(cx, |r| r.readexactly_into(n, buf))).await
+    }
+
     /// Whether EOF was received and everything was read.
     pub fn at_eof(&mut self) -> bool {
         self.sync();
