@@ -8,6 +8,8 @@ use alloc::borrow::Cow;
 use bytes::{Bytes, BytesMut};
 use core::task::{ready, Poll};
 
+mod beyond_asyncio;
+
 /// asyncio's default buffer limit: 64 KiB.
 pub const DEFAULT_LIMIT: usize = 64 * 1024;
 
