@@ -264,6 +264,12 @@ impl<E> WriteState<E> {
         self.eof_requested
     }
 
+    /// Whether the driver shut the write side down
+    /// ([`eof_sent`](Self::eof_sent) was reported).
+    pub fn is_eof_sent(&self) -> bool {
+        self.eof_sent
+    }
+
     /// The bytes the driver should send next (empty when there are none).
     pub fn pending(&self) -> &[u8] {
         &self.buf[self.sent..]

@@ -91,6 +91,7 @@
 //! assert_eq!(conn.poll_transmit(Instant::now()), Transmit::Idle);
 //! ```
 
+mod flush;
 mod lifecycle;
 mod linger;
 mod recv;
@@ -218,6 +219,9 @@ pub struct Connection {
     closed: bool,
     /// A lingering close in progress (plain connections only).
     linger: Option<linger::Linger>,
+    /// Someone waits for [`is_flushed`](Self::is_flushed) or
+    /// [`is_write_shut`](Self::is_write_shut) (see `flush.rs`).
+    flush_waiter: bool,
     /// Who must be woken.
     wake: Wake,
 }
@@ -247,6 +251,7 @@ impl Connection {
             read_eof: false,
             closed: false,
             linger: None,
+            flush_waiter: false,
             wake: Wake::NONE,
         }
     }
@@ -490,12 +495,14 @@ impl Connection {
                 }
             }
         }
+        self.flush_progress();
     }
 
     /// The write side was shut down after [`Transmit::ShutdownWrite`].
     pub fn handle_write_shut(&mut self) {
         self.write.eof_sent();
         self.linger_fin_sent();
+        self.flush_progress();
     }
 
     /// The time is `now`: deadlines that passed take effect.
@@ -558,6 +565,23 @@ impl Connection {
     pub fn sync_reader(&mut self, reader: &mut Reader<StoredError>) {
         self.inbox.deliver_to(reader);
         self.reader_len(reader.len(), reader.reading_paused());
+    }
+
+    /// Changes the reader's buffer limit on a live connection (beyond
+    /// asyncio, where it is fixed): `reader`'s and this connection's, which
+    /// flow control counts on agreeing. What arrived moves into `reader`
+    /// first; then the pause rule runs with the new limit (reading pauses
+    /// at once above twice the new limit, and resumes at once at or below
+    /// it). A limit of 0 is refused and changes nothing.
+    pub fn set_reader_limit(
+        &mut self,
+        reader: &mut Reader<StoredError>,
+        limit: usize,
+    ) -> Result<(), reader_core::InvalidArgument> {
+        reader.set_limit(limit)?;
+        self.inbox.set_limit(limit);
+        self.sync_reader(reader);
+        Ok(())
     }
 
     /// The reader now holds `len` bytes (it consumed some): the count the

@@ -226,6 +226,11 @@ impl Tls {
         self.close_notify_sent
     }
 
+    /// Whether no ciphertext waits: neither in `outgoing` nor in rustls.
+    pub(super) fn all_sent(&self) -> bool {
+        self.sent >= self.outgoing.len() && !self.conn.wants_write()
+    }
+
     pub(super) fn peer_closed(&mut self) {
         self.peer_closed = true;
     }
