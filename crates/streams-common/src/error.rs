@@ -145,6 +145,14 @@ impl fmt::Display for ArgumentError {
 
 impl std::error::Error for ArgumentError {}
 
+/// For `?` in functions returning `io::Result`: kind `InvalidInput`, the
+/// `ArgumentError` inside.
+impl From<ArgumentError> for io::Error {
+    fn from(e: ArgumentError) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidInput, e)
+    }
+}
+
 /// Why `open_connection` (or `open_unix_connection`) failed.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -284,15 +292,27 @@ impl From<crate::tls::TlsError> for ConnectError {
     }
 }
 
+/// For `?` in functions returning `io::Result`: a single I/O error as it
+/// is; a TLS failure as [`TlsError`](crate::TlsError) converts (its kind,
+/// the `TlsError` inside); an argument as `InvalidInput` with the
+/// [`ArgumentError`] inside; several attempts' errors as kind `Other` (or
+/// their common kind, when they all have one) with the whole
+/// `ConnectError` inside, to downcast for every error.
 impl From<ConnectError> for io::Error {
-    /// For `?` in functions returning `io::Result`: the same message, kind
-    /// `Other` unless it was a single I/O error.
     fn from(e: ConnectError) -> io::Error {
         match e {
             ConnectError::Io(e) => e,
             ConnectError::Tls(e) => e.into(),
-            ConnectError::InvalidArgument(a) => io::Error::new(io::ErrorKind::InvalidInput, a),
-            other => io::Error::other(other.to_string()),
+            ConnectError::InvalidArgument(a) => a.into(),
+            ConnectError::Multiple(ref errors) | ConnectError::All(ref errors) => {
+                let kind = match errors.split_first() {
+                    Some((first, rest)) if rest.iter().all(|e| e.kind() == first.kind()) => {
+                        first.kind()
+                    }
+                    _ => io::ErrorKind::Other,
+                };
+                io::Error::new(kind, e)
+            }
         }
     }
 }
@@ -348,12 +368,15 @@ impl From<io::Error> for ServerError {
     }
 }
 
+/// For `?` in functions returning `io::Result`: a bind or listen error as
+/// it is; an argument as `InvalidInput` with the [`ArgumentError`] inside;
+/// the others as kind `Other` with the `ServerError` inside.
 impl From<ServerError> for io::Error {
-    /// For `?` in functions returning `io::Result`.
     fn from(e: ServerError) -> io::Error {
         match e {
             ServerError::Io(e) => e,
-            other => io::Error::other(other.to_string()),
+            ServerError::InvalidArgument(a) => a.into(),
+            other => io::Error::other(other),
         }
     }
 }

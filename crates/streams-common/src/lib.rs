@@ -33,7 +33,7 @@ mod error;
 mod server;
 
 pub use addr::{py_sockaddr, Address, UnixAddr};
-pub use conn::{Lines, StreamReader, StreamWriter};
+pub use conn::{IntoLines, Lines, StreamReader, StreamWriter};
 pub use connect::open_connection_addrs;
 pub use connect::{
     open_connection, open_connection_with_socket, open_unix_connection,

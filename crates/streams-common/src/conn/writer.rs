@@ -7,6 +7,8 @@ use crate::addr::Address;
 use crate::connection::TlsSession;
 use crate::error::{connection_lost, stored_io_error};
 use crate::tls::{StartTlsOptions, TlsConfig, TlsError, TlsInfo};
+#[cfg(any(feature = "tokio-io", feature = "futures-io"))]
+use crate::write_state::DrainTicket;
 use crate::write_state::{DrainEnd, DrainStart, LimitsError, WriteError, Written};
 use socket2::SockRef;
 use std::fmt;
@@ -18,6 +20,9 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Instant;
 
+#[cfg(any(feature = "tokio-io", feature = "futures-io"))]
+mod poll_io;
+
 /// The writing half of a connection: asyncio's `StreamWriter`.
 ///
 /// `write` buffers and returns at once; a background task sends the buffer
@@ -28,8 +33,17 @@ use std::time::Instant;
 ///
 /// Dropping the writer closes the connection (as asyncio 3.13 does when a
 /// writer is garbage-collected), after sending what is buffered.
+///
+/// With the `tokio-io` or `futures-io` feature (the adapters turn them on)
+/// the writer implements the standard `AsyncWrite` traits, with `drain()`'s
+/// flow control: a write is accepted whole while the buffer is at or below
+/// the high-water mark, and waits above it until the buffer is down to the
+/// low-water mark.
 pub struct StreamWriter {
     shared: Arc<Shared>,
+    /// The drain an `AsyncWrite::poll_write` waits on, kept across polls.
+    #[cfg(any(feature = "tokio-io", feature = "futures-io"))]
+    io_wait: Option<DrainTicket>,
 }
 
 impl fmt::Debug for StreamWriter {
@@ -51,7 +65,11 @@ impl Drop for StreamWriter {
 
 impl StreamWriter {
     pub(super) fn new(shared: Arc<Shared>) -> StreamWriter {
-        StreamWriter { shared }
+        StreamWriter {
+            shared,
+            #[cfg(any(feature = "tokio-io", feature = "futures-io"))]
+            io_wait: None,
+        }
     }
 
     fn after_write(r: Result<Written, WriteError>) -> Result<(), WriteError> {
