@@ -14,6 +14,7 @@ pub type ReadError = reader_core::ReadError<StoredError>;
 
 /// A copy of an I/O error: the same OS error code when there is one,
 /// otherwise the same kind and message.
+#[must_use]
 pub fn clone_io_error(e: &io::Error) -> io::Error {
     if let Some(t) = crate::tls::tls_error(e) {
         return t.clone().into();
@@ -29,6 +30,7 @@ pub fn clone_io_error(e: &io::Error) -> io::Error {
 /// [`TlsError`](crate::TlsError) for TLS failures, otherwise the same kind
 /// and message with the stored error itself as the
 /// [`source`](std::error::Error::source), so nothing of it is lost.
+#[must_use]
 pub fn stored_io_error(e: &StoredError) -> io::Error {
     if crate::tls::tls_error(e).is_some() || e.raw_os_error().is_some() {
         return clone_io_error(e);
@@ -55,6 +57,7 @@ impl std::error::Error for SharedError {
 
 /// asyncio's `ConnectionResetError('Connection lost')`, what `drain()`
 /// reports once the connection is over.
+#[must_use]
 pub fn connection_lost() -> io::Error {
     io::Error::new(io::ErrorKind::ConnectionReset, "Connection lost")
 }
@@ -183,6 +186,7 @@ impl ConnectError {
     /// it is; several with the same message, the first; otherwise all of
     /// them. No error at all (nothing was attempted) is asyncio's
     /// `TimeoutError('create_connection failed')`.
+    #[must_use]
     pub fn combine(mut errors: Vec<io::Error>) -> ConnectError {
         if errors.is_empty() {
             return ConnectError::Io(io::Error::new(
@@ -201,6 +205,7 @@ impl ConnectError {
     /// reports them: all of them, as [`ConnectError::All`]. No error at all
     /// gives [`combine`](Self::combine)'s timeout (asyncio would fail to
     /// build an empty group; this cannot happen with at least one address).
+    #[must_use]
     pub fn all(errors: Vec<io::Error>) -> ConnectError {
         if errors.is_empty() {
             return ConnectError::combine(errors);
@@ -211,6 +216,7 @@ impl ConnectError {
     /// The I/O errors this failure carries: the one error, or all of them
     /// for [`Multiple`](Self::Multiple) and [`All`](Self::All); none for
     /// an invalid argument.
+    #[must_use]
     pub fn errors(&self) -> &[io::Error] {
         match self {
             ConnectError::InvalidArgument(_) | ConnectError::Tls(_) => &[],
@@ -221,6 +227,7 @@ impl ConnectError {
 
     /// The I/O error kind, when the failure was a single I/O error or a
     /// TLS failure.
+    #[must_use]
     pub fn kind(&self) -> Option<io::ErrorKind> {
         match self {
             ConnectError::Io(e) => Some(e.kind()),
@@ -481,6 +488,50 @@ mod tests {
         let c = clone_io_error(&e);
         assert_eq!(c.kind(), io::ErrorKind::ConnectionReset);
         assert_eq!(c.to_string(), "Connection lost");
+    }
+
+    #[test]
+    fn connect_errors_into_io_keep_the_original() {
+        // One error: itself, OS code included.
+        let e: io::Error = ConnectError::combine(vec![io::Error::from_raw_os_error(111)]).into();
+        assert_eq!(e.raw_os_error(), Some(111));
+        // Several: the group inside, with their common kind.
+        let e: io::Error = ConnectError::combine(vec![refused("'a', 1"), refused("'b', 1")]).into();
+        assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused);
+        let group = e.get_ref().unwrap().downcast_ref::<ConnectError>().unwrap();
+        assert_eq!(group.errors().len(), 2);
+        assert!(e.to_string().starts_with("Multiple exceptions: "));
+        // Of different kinds: Other.
+        let e: io::Error = ConnectError::all(vec![
+            refused("'a', 1"),
+            io::Error::new(io::ErrorKind::TimedOut, "timed out"),
+        ])
+        .into();
+        assert_eq!(e.kind(), io::ErrorKind::Other);
+        assert!(e.get_ref().unwrap().is::<ConnectError>());
+        // An argument: InvalidInput, the ArgumentError inside.
+        let e: io::Error = ConnectError::from(ArgumentError::ZeroLimit).into();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert_eq!(
+            e.get_ref().unwrap().downcast_ref::<ArgumentError>(),
+            Some(&ArgumentError::ZeroLimit)
+        );
+    }
+
+    #[test]
+    fn server_errors_into_io_keep_the_original() {
+        let e: io::Error = ServerError::Io(io::Error::from_raw_os_error(98)).into();
+        assert_eq!(e.raw_os_error(), Some(98));
+        let e: io::Error = ServerError::Closed.into();
+        assert_eq!(e.kind(), io::ErrorKind::Other);
+        assert_eq!(e.to_string(), "server is closed");
+        assert!(matches!(
+            e.get_ref().unwrap().downcast_ref::<ServerError>(),
+            Some(ServerError::Closed)
+        ));
+        let e: io::Error = ServerError::from(ArgumentError::ZeroLimit).into();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert!(e.get_ref().unwrap().is::<ArgumentError>());
     }
 
     #[test]

@@ -17,6 +17,50 @@
 //!
 //! An adapter implements [`runtime::Runtime`] and re-exports the API with
 //! its types.
+//!
+//! # The standard I/O traits
+//!
+//! With the `tokio-io` feature, [`StreamReader`] implements Tokio's
+//! `AsyncRead` and `AsyncBufRead` and [`StreamWriter`] its `AsyncWrite`;
+//! with `futures-io`, the same for the `futures-io` traits (what futures,
+//! smol, futures-lite and async-std use). The impls must live here, on
+//! the shared types (only the crate that defines a type may implement a
+//! foreign trait for it); the adapters turn their runtime's feature on
+//! (`streams-tokio`: `tokio-io`; `streams-smol` and `streams-async-std`:
+//! `futures-io`), and either may be turned on with any runtime, since the
+//! impls use none (Tokio's traits come from `tokio` without features). So
+//! `tokio::io::copy`, `tokio_util::codec`, `futures::io::copy` and smol's
+//! `read_line` all take the reader and writer as they are, with
+//! asyncio's semantics kept:
+//!
+//! * reading is cancel-safe: bytes are consumed only by the call that
+//!   returns them (or by `consume`); the buffer limit and flow control
+//!   apply as to every read;
+//! * EOF reads as 0 bytes (an empty `fill_buf`), every time;
+//! * the error the connection ended with is reported by every read after
+//!   it, as an [`io::Error`](std::io::Error) of the stored error's kind,
+//!   with the [`ReadError`] inside (whose source is the stored error);
+//! * writing follows `drain()`: a write is accepted whole while the buffer
+//!   is at or below the high-water mark, and is pending above it until the
+//!   buffer is down to the low-water mark; once the connection is over, a
+//!   write fails as `drain()` fails (asyncio's `write()` would drop the
+//!   bytes silently, which would make a copy into a dead connection
+//!   "succeed");
+//! * `flush` waits until everything written has been handed to the socket,
+//!   and fails as `drain()` does;
+//! * `shutdown` (futures' `close`) is `write_eof()` where the transport can
+//!   half-close, `close()` where it cannot (TLS), then waits until our side
+//!   is finished (the FIN, or our close_notify, sent). Reading goes on
+//!   after a half-close.
+//!
+//! Every error of the API converts into `io::Error` with a fitting kind
+//! and the original error inside (reachable with
+//! [`get_ref`](std::io::Error::get_ref) and a downcast), so `?` works in a
+//! function that returns `io::Result`: a [`ReadError`] is `UnexpectedEof`
+//! when EOF cut a read short, `InvalidData` for a chunk or line over the
+//! limit, the stored error's own kind for the error the connection ended
+//! with; a [`WriteError`] is `BrokenPipe`; an [`ArgumentError`] or a
+//! [`LimitsError`] `InvalidInput`.
 #![warn(missing_docs)]
 
 pub mod connection;

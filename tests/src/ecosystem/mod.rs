@@ -16,6 +16,7 @@ mod conveniences;
 mod errors;
 mod futures_traits;
 mod lines;
+mod must_use;
 mod tokio_traits;
 
 pub use conveniences::*;

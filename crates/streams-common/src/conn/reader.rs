@@ -228,6 +228,7 @@ impl StreamReader {
     }
 
     /// Whether EOF was received and everything was read.
+    #[must_use]
     pub fn at_eof(&mut self) -> bool {
         self.sync();
         self.core.at_eof()
@@ -235,6 +236,7 @@ impl StreamReader {
 
     /// The error the connection ended with, if any (asyncio's
     /// `exception()`).
+    #[must_use]
     pub fn exception(&self) -> Option<StoredError> {
         match self.core.error() {
             Some(e) => Some(e.clone()),
@@ -243,17 +245,20 @@ impl StreamReader {
     }
 
     /// The buffer limit.
+    #[must_use]
     pub fn limit(&self) -> usize {
         self.core.limit()
     }
 
     /// How many received bytes wait in the buffer.
+    #[must_use]
     pub fn buffered_len(&self) -> usize {
         self.core.len() + self.shared.lock().core.received_len()
     }
 
     /// Removes and returns every buffered byte, for handing the stream over
     /// to another protocol.
+    #[must_use = "the bytes are removed from the reader: dropping them loses them"]
     pub fn take_buffered(&mut self) -> bytes::BytesMut {
         self.sync();
         let out = self.core.take_buffered();

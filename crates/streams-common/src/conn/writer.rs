@@ -165,6 +165,7 @@ impl StreamWriter {
 
     /// Whether [`write_eof`](Self::write_eof) is supported: for TCP and
     /// Unix sockets, not over TLS.
+    #[must_use]
     pub fn can_write_eof(&self) -> bool {
         !self.shared.lock().core.is_tls()
     }
@@ -203,6 +204,7 @@ impl StreamWriter {
     }
 
     /// Whether the connection is closing or closed.
+    #[must_use]
     pub fn is_closing(&self) -> bool {
         self.shared.lock().core.is_closing()
     }
@@ -238,26 +240,31 @@ impl StreamWriter {
     }
 
     /// Bytes buffered and not yet sent.
+    #[must_use]
     pub fn get_write_buffer_size(&self) -> usize {
         self.shared.lock().core.write_buffer_size()
     }
 
     /// `(low, high)`.
+    #[must_use]
     pub fn get_write_buffer_limits(&self) -> (usize, usize) {
         self.shared.lock().core.write_buffer_limits()
     }
 
     /// The peer's address (asyncio's `get_extra_info('peername')`).
+    #[must_use]
     pub fn peername(&self) -> Option<&Address> {
         self.shared.peername.as_ref()
     }
 
     /// The local address (asyncio's `get_extra_info('sockname')`).
+    #[must_use]
     pub fn sockname(&self) -> Option<&Address> {
         self.shared.sockname.as_ref()
     }
 
     /// Whether this is a TCP connection (as opposed to a Unix one).
+    #[must_use]
     pub fn is_tcp(&self) -> bool {
         self.shared.is_tcp
     }
@@ -276,6 +283,7 @@ impl StreamWriter {
     }
 
     /// The socket's file descriptor, while it is open.
+    #[must_use]
     pub fn raw_fd(&self) -> Option<RawFd> {
         let st = self.shared.lock();
         st.sock.as_deref().map(|s| s.as_fd().as_raw_fd())
@@ -283,12 +291,14 @@ impl StreamWriter {
 
     /// Whether the connection uses TLS (asyncio's
     /// `get_extra_info('sslcontext') is not None`).
+    #[must_use]
     pub fn is_tls(&self) -> bool {
         self.shared.lock().core.is_tls()
     }
 
     /// Whether the connection was accepted by a server (the side
     /// [`start_tls`](Self::start_tls) takes).
+    #[must_use]
     pub fn is_server_side(&self) -> bool {
         self.shared.server_side
     }
@@ -308,6 +318,7 @@ impl StreamWriter {
     /// }
     /// # }
     /// ```
+    #[must_use]
     pub fn tls_info(&self) -> Option<TlsInfo> {
         self.shared.lock().core.tls_info()
     }

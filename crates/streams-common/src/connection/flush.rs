@@ -15,6 +15,7 @@ impl Connection {
     /// plaintext in the write buffer, no ciphertext waiting (in our buffer
     /// or in rustls), no `start_tls` waiting for either. True once the
     /// connection is lost (nothing will be sent any more).
+    #[must_use]
     pub fn is_flushed(&self) -> bool {
         if self.write.is_lost() {
             return true;
@@ -29,6 +30,7 @@ impl Connection {
     /// Whether our side of the stream is finished: after `write_eof()`, the
     /// write side is shut down (the FIN is out); over TLS after `close()`,
     /// our close_notify is sent; or the connection is lost.
+    #[must_use]
     pub fn is_write_shut(&self) -> bool {
         if self.write.is_lost() {
             return true;

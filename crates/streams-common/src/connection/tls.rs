@@ -109,6 +109,7 @@ impl TlsSession {
     }
 
     /// Whether this is the server side.
+    #[must_use]
     pub fn is_server(&self) -> bool {
         matches!(self.conn, rustls::Connection::Server(_))
     }

@@ -69,6 +69,7 @@ pub enum TlsError {
 
 impl TlsError {
     /// The I/O error kind this failure is reported with.
+    #[must_use]
     pub fn kind(&self) -> io::ErrorKind {
         match self {
             TlsError::HandshakeTimeout(_) => io::ErrorKind::ConnectionAborted,
@@ -90,6 +91,7 @@ impl TlsError {
 
     /// Whether this is a certificate verification failure (asyncio's
     /// `SSLCertVerificationError`).
+    #[must_use]
     pub fn is_certificate_error(&self) -> bool {
         matches!(
             self,
@@ -105,6 +107,7 @@ impl TlsError {
     }
 
     /// The rustls error behind a handshake or protocol failure.
+    #[must_use]
     pub fn rustls_error(&self) -> Option<&rustls::Error> {
         match self {
             TlsError::Handshake(e) | TlsError::Protocol(e) | TlsError::Config(e) => Some(e),
@@ -195,6 +198,7 @@ impl From<TlsError> for io::Error {
 /// assert_eq!(tls_error(&e), Some(&TlsError::ShutdownTimeout));
 /// assert_eq!(e.to_string(), "SSL shutdown timed out");
 /// ```
+#[must_use]
 pub fn tls_error(e: &io::Error) -> Option<&TlsError> {
     e.get_ref()
         .and_then(|inner| inner.downcast_ref::<TlsError>())
@@ -221,11 +225,13 @@ pub struct IoFailure(Arc<io::Error>);
 
 impl IoFailure {
     /// Wraps `e`.
+    #[must_use]
     pub fn new(e: io::Error) -> IoFailure {
         IoFailure(Arc::new(e))
     }
 
     /// The original I/O error (its kind, OS error code and message).
+    #[must_use]
     pub fn io_error(&self) -> &io::Error {
         &self.0
     }

@@ -14,23 +14,8 @@
 //! only, no reactor), so `tokio_util::codec` works on smol too.
 //!
 //! Both families share one implementation each way (`reader/in_place.rs`,
-//! `writer/poll_io.rs`), with asyncio's semantics kept:
-//!
-//! * reading is cancel-safe: bytes are consumed only by the call that
-//!   returns them (or by `consume`);
-//! * EOF reads as 0 bytes (an empty `fill_buf`), every time;
-//! * the error the connection ended with is reported by every read after
-//!   it, as an [`io::Error`](std::io::Error) of the stored error's kind
-//!   with the [`ReadError`](crate::ReadError) inside (its source is the
-//!   stored error);
-//! * writing follows `drain()`: accepted whole at or below the high-water
-//!   mark, pending above it until the buffer is down to the low-water
-//!   mark; once the connection is over, writes fail (as `drain()` does)
-//!   rather than being dropped silently as asyncio's `write()` drops them;
-//! * `flush` waits until everything written has been handed to the socket;
-//! * `shutdown` (futures' `close`) is `write_eof()` where the transport can
-//!   half-close and `close()` where it cannot (TLS), then waits until our
-//!   side is finished.
+//! `writer/poll_io.rs`); the semantics are in the
+//! [crate docs](crate#the-standard-io-traits).
 //!
 //! [`StreamReader`]: crate::StreamReader
 //! [`StreamWriter`]: crate::StreamWriter

@@ -85,6 +85,7 @@ impl StreamReader {
     /// }
     /// # }
     /// ```
+    #[must_use]
     pub fn buffered(&mut self) -> Cow<'_, [u8]> {
         self.sync();
         self.core.buffered()
