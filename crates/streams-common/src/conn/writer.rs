@@ -38,7 +38,10 @@ mod poll_io;
 /// the writer implements the standard `AsyncWrite` traits, with `drain()`'s
 /// flow control: a write is accepted whole while the buffer is at or below
 /// the high-water mark, and waits above it until the buffer is down to the
-/// low-water mark.
+/// low-water mark. With an `AsyncWriteExt` in scope, `writer.write(..)`
+/// and `writer.close()` on a `&mut StreamWriter` are the trait's (its
+/// methods take `&mut self` and are found first); on a writer held by
+/// value or by `&` they are this type's.
 pub struct StreamWriter {
     shared: Arc<Shared>,
     /// The drain an `AsyncWrite::poll_write` waits on, kept across polls.
