@@ -66,6 +66,7 @@ macro_rules! ecosystem_suite {
             ecosystem::flush_waits_until_everything_is_sent,
             ecosystem::shutdown_is_write_eof_and_reading_goes_on,
             ecosystem::trait_reads_report_eof_and_the_stored_error_every_time,
+            ecosystem::trait_reads_are_cancel_safe,
             ecosystem::futures_copy_both_ways,
             ecosystem::smol_read_line_and_write_all,
             ecosystem::futures_fill_buf_and_consume_without_a_bufreader,

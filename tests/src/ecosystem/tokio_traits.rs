@@ -348,3 +348,34 @@ pub async fn trait_reads_report_eof_and_the_stored_error_every_time<A: Adapter>(
         assert_eq!(e.kind(), io::ErrorKind::ConnectionReset);
     }
 }
+
+/// Reading through the traits is cancel-safe: a read or `fill_buf` that
+/// is dropped takes nothing, and a read into a small buffer takes only
+/// what fits, leaving the rest for the next read of any kind.
+pub async fn trait_reads_are_cancel_safe<A: Adapter>() {
+    let (mut reader, _writer, peer) = crate::connect_raw_peer::<A>(OpenOptions::default()).await;
+    let mut small = [0u8; 3];
+    {
+        let pending = pin!(AsyncReadExt::read(&mut reader, &mut small));
+        assert!(poll_once(pending).is_pending(), "nothing sent yet");
+    }
+    (&peer).write_all(b"abcdefgh\nrest\n").unwrap();
+    crate::adapters::wait_until::<A>("all of it received", || reader.buffered_len() == 14).await;
+    {
+        // Lent, then dropped without consume.
+        let lent = A::t(reader.fill_buf()).await.unwrap();
+        assert!(lent.starts_with(b"abc"));
+    }
+    assert_eq!(
+        A::t(AsyncReadExt::read(&mut reader, &mut small))
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(&small, b"abc");
+    assert_eq!(A::t(reader.readline()).await.unwrap(), "defgh\n");
+    let mut rest = Vec::new();
+    peer.shutdown(std::net::Shutdown::Write).unwrap();
+    A::t(reader.read_to_end(&mut rest)).await.unwrap();
+    assert_eq!(rest, b"rest\n");
+}
