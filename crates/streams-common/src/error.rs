@@ -55,6 +55,23 @@ impl std::error::Error for SharedError {
     }
 }
 
+/// For `?` in functions returning `io::Result`: kind `BrokenPipe` (what a
+/// socket reports for a write after its write side was shut down), the
+/// `WriteError` inside.
+impl From<crate::WriteError> for io::Error {
+    fn from(e: crate::WriteError) -> io::Error {
+        io::Error::new(io::ErrorKind::BrokenPipe, e)
+    }
+}
+
+/// For `?` in functions returning `io::Result`: kind `InvalidInput`, the
+/// `LimitsError` inside.
+impl From<crate::LimitsError> for io::Error {
+    fn from(e: crate::LimitsError) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidInput, e)
+    }
+}
+
 /// asyncio's `ConnectionResetError('Connection lost')`, what `drain()`
 /// reports once the connection is over.
 #[must_use]

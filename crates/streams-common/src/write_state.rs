@@ -58,15 +58,6 @@ impl fmt::Display for WriteError {
 
 impl std::error::Error for WriteError {}
 
-/// For `?` in functions returning `io::Result`: kind `BrokenPipe` (what a
-/// socket reports for a write after its write side was shut down), the
-/// `WriteError` inside.
-impl From<WriteError> for std::io::Error {
-    fn from(e: WriteError) -> std::io::Error {
-        std::io::Error::new(std::io::ErrorKind::BrokenPipe, e)
-    }
-}
-
 /// Invalid water marks (asyncio's `ValueError` from
 /// `set_write_buffer_limits`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -88,14 +79,6 @@ impl fmt::Display for LimitsError {
 }
 
 impl std::error::Error for LimitsError {}
-
-/// For `?` in functions returning `io::Result`: kind `InvalidInput`, the
-/// `LimitsError` inside.
-impl From<LimitsError> for std::io::Error {
-    fn from(e: LimitsError) -> std::io::Error {
-        std::io::Error::new(std::io::ErrorKind::InvalidInput, e)
-    }
-}
 
 /// asyncio's defaulting rules for water marks: neither given → high 64 KiB;
 /// only `low` → `high = 4 * low`; only `high` → `low = high / 4`. Fails when
