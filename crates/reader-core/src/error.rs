@@ -78,6 +78,7 @@ pub enum InvalidArgument {
 
 impl InvalidArgument {
     /// asyncio's message for this argument error, where asyncio has one.
+    #[must_use]
     pub fn message(self) -> &'static str {
         match self {
             InvalidArgument::ZeroLimit => "Limit cannot be <= 0",

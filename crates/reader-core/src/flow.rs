@@ -26,6 +26,7 @@
 /// Whether a transport should pause reading with `buffered` bytes in a
 /// reader whose limit is `limit`: more than `2 * limit` (saturating).
 #[inline]
+#[must_use]
 pub const fn should_pause(buffered: usize, limit: usize) -> bool {
     buffered > limit.saturating_mul(2)
 }
@@ -33,6 +34,7 @@ pub const fn should_pause(buffered: usize, limit: usize) -> bool {
 /// Whether a paused transport should resume reading with `buffered` bytes
 /// in a reader whose limit is `limit`: `limit` or fewer.
 #[inline]
+#[must_use]
 pub const fn should_resume(buffered: usize, limit: usize) -> bool {
     buffered <= limit
 }

@@ -66,16 +66,26 @@
 //!
 //! A single reader at a time is a compile-time rule: every read takes
 //! `&mut self`, where asyncio raises "another coroutine is already waiting".
+//!
+//! # Features
+//!
+//! * `std` (off: the crate is `no_std` with `alloc`): `ReadError<Arc<io::Error>>`
+//!   converts into `std::io::Error` (see its `From` impl), so a read's error
+//!   can be `?`-ed in a function returning `io::Result`.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
 
 pub mod flow;
 
 mod buffer;
 mod error;
+#[cfg(feature = "std")]
+mod io;
 mod op;
 mod reader;
 mod separators;

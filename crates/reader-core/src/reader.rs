@@ -9,6 +9,8 @@ use alloc::vec::Vec;
 use bytes::{Bytes, BytesMut};
 use core::task::{ready, Poll};
 
+mod beyond_asyncio;
+
 /// asyncio's default buffer limit: 64 KiB.
 pub const DEFAULT_LIMIT: usize = 64 * 1024;
 
@@ -112,6 +114,7 @@ impl<E> Reader<E> {
     // ----- getters -------------------------------------------------------
 
     /// The buffer limit.
+    #[must_use]
     pub fn limit(&self) -> usize {
         self.limit
     }
@@ -132,21 +135,25 @@ impl<E> Reader<E> {
     /// assert_eq!(r.buffered().len(), 5 + 4096);
     /// assert!(r.buffered().starts_with(b"head x"));
     /// ```
+    #[must_use]
     pub fn buffered(&self) -> Cow<'_, [u8]> {
         self.buf.contiguous()
     }
 
     /// How many bytes are buffered.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.buf.len()
     }
 
     /// Whether nothing is buffered.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.buf.is_empty()
     }
 
     /// Whether EOF was fed (asyncio's `_eof`).
+    #[must_use]
     pub fn eof_received(&self) -> bool {
         self.eof
     }
@@ -154,11 +161,13 @@ impl<E> Reader<E> {
     /// asyncio's `at_eof()`: EOF was fed and every byte was consumed.
     ///
     /// A stored error does not change it.
+    #[must_use]
     pub fn at_eof(&self) -> bool {
         self.eof && self.buf.len() == self.orphaned
     }
 
     /// The stored error, if any (asyncio's `exception()`).
+    #[must_use]
     pub fn error(&self) -> Option<&E> {
         self.error.as_ref()
     }
@@ -169,6 +178,7 @@ impl<E> Reader<E> {
     /// off when a read brings the buffer down to `limit` bytes or fewer, or
     /// answers `Pending` (asyncio resumes the transport before waiting, so a
     /// `readexactly` larger than `2 * limit` cannot deadlock).
+    #[must_use]
     pub fn reading_paused(&self) -> bool {
         self.paused
     }
@@ -262,6 +272,7 @@ impl<E> Reader<E> {
     /// stream over to something else (a TLS layer after `start_tls`,
     /// another protocol). Nothing is lost: this includes bytes that a
     /// `read_to_eof` had gathered when an error arrived.
+    #[must_use = "the bytes are removed from the reader: dropping them loses them"]
     pub fn take_buffered(&mut self) -> BytesMut {
         self.collected = None;
         self.orphaned = 0;

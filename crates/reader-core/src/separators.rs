@@ -48,6 +48,7 @@ impl<'a> Separators<'a> {
     }
 
     /// Length of the longest separator (0 for an empty list).
+    #[must_use]
     pub fn longest(&self) -> usize {
         match self {
             Separators::One(sep) => sep.len(),
@@ -56,6 +57,7 @@ impl<'a> Separators<'a> {
     }
 
     /// Length of the shortest separator (0 for an empty list).
+    #[must_use]
     pub fn shortest(&self) -> usize {
         match self {
             Separators::One(sep) => sep.len(),

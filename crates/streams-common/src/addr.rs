@@ -29,6 +29,7 @@ pub enum UnixAddr {
 
 impl Address {
     /// The IP address and port, for TCP.
+    #[must_use]
     pub fn as_inet(&self) -> Option<SocketAddr> {
         match self {
             Address::Inet(a) => Some(*a),
@@ -91,6 +92,7 @@ impl fmt::Display for Address {
 
 /// A socket address the way Python prints it: `('127.0.0.1', 80)` or
 /// `('::1', 80, 0, 0)`.
+#[must_use]
 pub fn py_sockaddr(a: &SocketAddr) -> String {
     match a {
         SocketAddr::V4(a) => format!("('{}', {})", a.ip(), a.port()),

@@ -22,7 +22,7 @@ macro_rules! define_api {
         pub use $crate::{
             clone_io_error, py_sockaddr, runtime::Runtime, socket2, AcceptAction, Address,
             ArgumentError, Bytes, BytesMut, ConnectError, Family, HandlerErrorHook,
-            HandlerFailure, HandlerOutput, Hosts, LimitsError, Lines, OpenOptions, ReadError,
+            HandlerFailure, HandlerOutput, Hosts, IntoLines, LimitsError, Lines, OpenOptions, ReadError,
             Separators, Server, ServerError, ServerOptions, StartTlsOptions, StoredError,
             StreamReader, StreamWriter, TlsClient, TlsConfig, TlsError, TlsInfo, UnixAddr,
             WriteError, DEFAULT_LIMIT, tls,

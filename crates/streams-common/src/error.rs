@@ -14,6 +14,7 @@ pub type ReadError = reader_core::ReadError<StoredError>;
 
 /// A copy of an I/O error: the same OS error code when there is one,
 /// otherwise the same kind and message.
+#[must_use]
 pub fn clone_io_error(e: &io::Error) -> io::Error {
     if let Some(t) = crate::tls::tls_error(e) {
         return t.clone().into();
@@ -29,6 +30,7 @@ pub fn clone_io_error(e: &io::Error) -> io::Error {
 /// [`TlsError`](crate::TlsError) for TLS failures, otherwise the same kind
 /// and message with the stored error itself as the
 /// [`source`](std::error::Error::source), so nothing of it is lost.
+#[must_use]
 pub fn stored_io_error(e: &StoredError) -> io::Error {
     if crate::tls::tls_error(e).is_some() || e.raw_os_error().is_some() {
         return clone_io_error(e);
@@ -53,8 +55,26 @@ impl std::error::Error for SharedError {
     }
 }
 
+/// For `?` in functions returning `io::Result`: kind `BrokenPipe` (what a
+/// socket reports for a write after its write side was shut down), the
+/// `WriteError` inside.
+impl From<crate::WriteError> for io::Error {
+    fn from(e: crate::WriteError) -> io::Error {
+        io::Error::new(io::ErrorKind::BrokenPipe, e)
+    }
+}
+
+/// For `?` in functions returning `io::Result`: kind `InvalidInput`, the
+/// `LimitsError` inside.
+impl From<crate::LimitsError> for io::Error {
+    fn from(e: crate::LimitsError) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidInput, e)
+    }
+}
+
 /// asyncio's `ConnectionResetError('Connection lost')`, what `drain()`
 /// reports once the connection is over.
+#[must_use]
 pub fn connection_lost() -> io::Error {
     io::Error::new(io::ErrorKind::ConnectionReset, "Connection lost")
 }
@@ -145,6 +165,14 @@ impl fmt::Display for ArgumentError {
 
 impl std::error::Error for ArgumentError {}
 
+/// For `?` in functions returning `io::Result`: kind `InvalidInput`, the
+/// `ArgumentError` inside.
+impl From<ArgumentError> for io::Error {
+    fn from(e: ArgumentError) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidInput, e)
+    }
+}
+
 /// Why `open_connection` (or `open_unix_connection`) failed.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -175,6 +203,7 @@ impl ConnectError {
     /// it is; several with the same message, the first; otherwise all of
     /// them. No error at all (nothing was attempted) is asyncio's
     /// `TimeoutError('create_connection failed')`.
+    #[must_use]
     pub fn combine(mut errors: Vec<io::Error>) -> ConnectError {
         if errors.is_empty() {
             return ConnectError::Io(io::Error::new(
@@ -193,6 +222,7 @@ impl ConnectError {
     /// reports them: all of them, as [`ConnectError::All`]. No error at all
     /// gives [`combine`](Self::combine)'s timeout (asyncio would fail to
     /// build an empty group; this cannot happen with at least one address).
+    #[must_use]
     pub fn all(errors: Vec<io::Error>) -> ConnectError {
         if errors.is_empty() {
             return ConnectError::combine(errors);
@@ -203,6 +233,7 @@ impl ConnectError {
     /// The I/O errors this failure carries: the one error, or all of them
     /// for [`Multiple`](Self::Multiple) and [`All`](Self::All); none for
     /// an invalid argument.
+    #[must_use]
     pub fn errors(&self) -> &[io::Error] {
         match self {
             ConnectError::InvalidArgument(_) | ConnectError::Tls(_) => &[],
@@ -213,6 +244,7 @@ impl ConnectError {
 
     /// The I/O error kind, when the failure was a single I/O error or a
     /// TLS failure.
+    #[must_use]
     pub fn kind(&self) -> Option<io::ErrorKind> {
         match self {
             ConnectError::Io(e) => Some(e.kind()),
@@ -284,15 +316,27 @@ impl From<crate::tls::TlsError> for ConnectError {
     }
 }
 
+/// For `?` in functions returning `io::Result`: a single I/O error as it
+/// is; a TLS failure as [`TlsError`](crate::TlsError) converts (its kind,
+/// the `TlsError` inside); an argument as `InvalidInput` with the
+/// [`ArgumentError`] inside; several attempts' errors as kind `Other` (or
+/// their common kind, when they all have one) with the whole
+/// `ConnectError` inside, to downcast for every error.
 impl From<ConnectError> for io::Error {
-    /// For `?` in functions returning `io::Result`: the same message, kind
-    /// `Other` unless it was a single I/O error.
     fn from(e: ConnectError) -> io::Error {
         match e {
             ConnectError::Io(e) => e,
             ConnectError::Tls(e) => e.into(),
-            ConnectError::InvalidArgument(a) => io::Error::new(io::ErrorKind::InvalidInput, a),
-            other => io::Error::other(other.to_string()),
+            ConnectError::InvalidArgument(a) => a.into(),
+            ConnectError::Multiple(ref errors) | ConnectError::All(ref errors) => {
+                let kind = match errors.split_first() {
+                    Some((first, rest)) if rest.iter().all(|e| e.kind() == first.kind()) => {
+                        first.kind()
+                    }
+                    _ => io::ErrorKind::Other,
+                };
+                io::Error::new(kind, e)
+            }
         }
     }
 }
@@ -348,12 +392,15 @@ impl From<io::Error> for ServerError {
     }
 }
 
+/// For `?` in functions returning `io::Result`: a bind or listen error as
+/// it is; an argument as `InvalidInput` with the [`ArgumentError`] inside;
+/// the others as kind `Other` with the `ServerError` inside.
 impl From<ServerError> for io::Error {
-    /// For `?` in functions returning `io::Result`.
     fn from(e: ServerError) -> io::Error {
         match e {
             ServerError::Io(e) => e,
-            other => io::Error::other(other.to_string()),
+            ServerError::InvalidArgument(a) => a.into(),
+            other => io::Error::other(other),
         }
     }
 }
@@ -458,6 +505,50 @@ mod tests {
         let c = clone_io_error(&e);
         assert_eq!(c.kind(), io::ErrorKind::ConnectionReset);
         assert_eq!(c.to_string(), "Connection lost");
+    }
+
+    #[test]
+    fn connect_errors_into_io_keep_the_original() {
+        // One error: itself, OS code included.
+        let e: io::Error = ConnectError::combine(vec![io::Error::from_raw_os_error(111)]).into();
+        assert_eq!(e.raw_os_error(), Some(111));
+        // Several: the group inside, with their common kind.
+        let e: io::Error = ConnectError::combine(vec![refused("'a', 1"), refused("'b', 1")]).into();
+        assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused);
+        let group = e.get_ref().unwrap().downcast_ref::<ConnectError>().unwrap();
+        assert_eq!(group.errors().len(), 2);
+        assert!(e.to_string().starts_with("Multiple exceptions: "));
+        // Of different kinds: Other.
+        let e: io::Error = ConnectError::all(vec![
+            refused("'a', 1"),
+            io::Error::new(io::ErrorKind::TimedOut, "timed out"),
+        ])
+        .into();
+        assert_eq!(e.kind(), io::ErrorKind::Other);
+        assert!(e.get_ref().unwrap().is::<ConnectError>());
+        // An argument: InvalidInput, the ArgumentError inside.
+        let e: io::Error = ConnectError::from(ArgumentError::ZeroLimit).into();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert_eq!(
+            e.get_ref().unwrap().downcast_ref::<ArgumentError>(),
+            Some(&ArgumentError::ZeroLimit)
+        );
+    }
+
+    #[test]
+    fn server_errors_into_io_keep_the_original() {
+        let e: io::Error = ServerError::Io(io::Error::from_raw_os_error(98)).into();
+        assert_eq!(e.raw_os_error(), Some(98));
+        let e: io::Error = ServerError::Closed.into();
+        assert_eq!(e.kind(), io::ErrorKind::Other);
+        assert_eq!(e.to_string(), "server is closed");
+        assert!(matches!(
+            e.get_ref().unwrap().downcast_ref::<ServerError>(),
+            Some(ServerError::Closed)
+        ));
+        let e: io::Error = ServerError::from(ArgumentError::ZeroLimit).into();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert!(e.get_ref().unwrap().is::<ArgumentError>());
     }
 
     #[test]

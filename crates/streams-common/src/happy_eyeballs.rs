@@ -159,6 +159,7 @@ pub struct ConnectPlan<E> {
 impl<E> ConnectPlan<E> {
     /// Plans attempts to `addrs` (in resolver order) with an optional
     /// happy-eyeballs `delay` and asyncio's `interleave` rule.
+    #[must_use]
     pub fn new(addrs: Vec<SocketAddr>, delay: Option<Duration>, interleave_by: Interleave) -> Self {
         let addrs = interleave(addrs, interleave_by.count(delay));
         ConnectPlan {
@@ -172,6 +173,7 @@ impl<E> ConnectPlan<E> {
     }
 
     /// The addresses in the order they will be tried.
+    #[must_use]
     pub fn addrs(&self) -> &[SocketAddr] {
         &self.addrs
     }
@@ -245,6 +247,7 @@ impl<E> ConnectPlan<E> {
 
     /// The errors of every attempt, flattened in start order (asyncio's
     /// order for its combined report).
+    #[must_use]
     pub fn into_errors(self) -> Vec<E> {
         self.errors.into_iter().flatten().collect()
     }

@@ -28,7 +28,7 @@
 //!
 //! ```no_run
 //! use streams_common::runtime::RuntimeRef;
-//! use streams_common::{OpenOptions, ReadError, StreamReader, StreamWriter};
+//! use streams_common::{OpenOptions, StreamReader, StreamWriter};
 //!
 //! /// A client for a line protocol, on any runtime.
 //! pub struct Client {
@@ -39,23 +39,65 @@
 //! impl Client {
 //!     pub async fn connect(rt: RuntimeRef, host: &str, port: u16) -> std::io::Result<Client> {
 //!         let (reader, writer) =
-//!             streams_common::open_connection(&*rt, host, port, OpenOptions::default())
-//!                 .await
-//!                 .map_err(std::io::Error::other)?;
+//!             streams_common::open_connection(&*rt, host, port, OpenOptions::default()).await?;
 //!         Ok(Client { reader, writer })
 //!     }
 //!
-//!     pub async fn ping(&mut self) -> Result<bool, Box<dyn std::error::Error>> {
+//!     // Every error of the API converts into `io::Error`.
+//!     pub async fn ping(&mut self) -> std::io::Result<bool> {
 //!         self.writer.write(b"PING\r\n")?;
 //!         self.writer.drain().await?;
-//!         let reply: Result<_, ReadError> = self.reader.readuntil(b"\r\n").await;
-//!         Ok(reply? == "+PONG\r\n")
+//!         Ok(self.reader.readuntil(b"\r\n").await? == "+PONG\r\n")
 //!     }
 //! }
 //! ```
 //!
 //! `examples/linekv` in the repository is a complete one (client, server,
 //! errors), whose tests run it unchanged on Tokio and smol.
+//!
+//! # The standard I/O traits
+//!
+//! With the `tokio-io` feature, [`StreamReader`] implements Tokio's
+//! `AsyncRead` and `AsyncBufRead` and [`StreamWriter`] its `AsyncWrite`;
+//! with `futures-io`, the same for the `futures-io` traits (what futures,
+//! smol, futures-lite and async-std use). The impls must live here, on
+//! the shared types (only the crate that defines a type may implement a
+//! foreign trait for it); the adapters turn their runtime's feature on
+//! (`streams-tokio`: `tokio-io`; `streams-smol` and `streams-async-std`:
+//! `futures-io`), and either may be turned on with any runtime, since the
+//! impls use none (Tokio's traits come from `tokio` without features). So
+//! `tokio::io::copy`, `tokio_util::codec`, `futures::io::copy` and smol's
+//! `read_line` all take the reader and writer as they are, with
+//! asyncio's semantics kept:
+//!
+//! * reading is cancel-safe: bytes are consumed only by the call that
+//!   returns them (or by `consume`); the buffer limit and flow control
+//!   apply as to every read;
+//! * EOF reads as 0 bytes (an empty `fill_buf`), every time;
+//! * the error the connection ended with is reported by every read after
+//!   it, as an [`io::Error`](std::io::Error) of the stored error's kind,
+//!   with the [`ReadError`] inside (whose source is the stored error);
+//! * writing follows `drain()`: a write is accepted whole while the buffer
+//!   is at or below the high-water mark, and is pending above it until the
+//!   buffer is down to the low-water mark; once the connection is over, a
+//!   write fails as `drain()` fails (asyncio's `write()` would drop the
+//!   bytes silently, which would make a copy into a dead connection
+//!   "succeed");
+//! * `flush` waits until everything written has been handed to the socket,
+//!   and fails as `drain()` does;
+//! * `shutdown` (futures' `close`) is `write_eof()` where the transport can
+//!   half-close, `close()` where it cannot (TLS), then waits until our side
+//!   is finished (the FIN, or our close_notify, sent). Reading goes on
+//!   after a half-close.
+//!
+//! Every error of the API converts into `io::Error` with a fitting kind
+//! and the original error inside (reachable with
+//! [`get_ref`](std::io::Error::get_ref) and a downcast), so `?` works in a
+//! function that returns `io::Result`: a [`ReadError`] is `UnexpectedEof`
+//! when EOF cut a read short, `InvalidData` for a chunk or line over the
+//! limit, the stored error's own kind for the error the connection ended
+//! with; a [`WriteError`] is `BrokenPipe`; an [`ArgumentError`] or a
+//! [`LimitsError`] `InvalidInput`.
 #![warn(missing_docs)]
 
 pub mod connection;
@@ -72,7 +114,7 @@ mod error;
 mod server;
 
 pub use addr::{py_sockaddr, Address, UnixAddr};
-pub use conn::{Lines, StreamReader, StreamWriter};
+pub use conn::{IntoLines, Lines, StreamReader, StreamWriter};
 pub use connect::open_connection_addrs;
 pub use connect::{
     open_connection, open_connection_with_socket, open_unix_connection,

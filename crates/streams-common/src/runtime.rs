@@ -96,6 +96,7 @@ pub trait Listener: AsFd + Send + Sync + 'static {
 /// (for [`Listener::poll_accept`]): a path, a Linux abstract name, or, for
 /// a client that did not bind (the usual case), unnamed, which asyncio
 /// reports as `''`.
+#[must_use]
 pub fn unix_address(addr: &UnixSocketAddr) -> Address {
     if let Some(path) = addr.as_pathname() {
         return Address::Unix(UnixAddr::Path(path.to_path_buf()));

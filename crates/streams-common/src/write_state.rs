@@ -209,6 +209,7 @@ impl<E> Default for WriteState<E> {
 impl<E> WriteState<E> {
     /// An empty, open write side with asyncio's default water marks
     /// (high 64 KiB, low 16 KiB).
+    #[must_use]
     pub fn new() -> Self {
         WriteState {
             buf: Vec::new(),
@@ -229,47 +230,63 @@ impl<E> WriteState<E> {
 
     /// Bytes buffered and not yet sent (asyncio's
     /// `get_write_buffer_size()`).
+    #[must_use]
     pub fn buffer_size(&self) -> usize {
         self.buf.len() - self.sent
     }
 
     /// `(low, high)`, asyncio's `get_write_buffer_limits()` order.
+    #[must_use]
     pub fn limits(&self) -> (usize, usize) {
         (self.low, self.high)
     }
 
     /// Whether the protocol is paused (drains wait).
+    #[must_use]
     pub fn is_paused(&self) -> bool {
         self.paused
     }
 
     /// Whether `close()` or `abort()` was called or the connection is lost
     /// (asyncio's `is_closing()`).
+    #[must_use]
     pub fn is_closing(&self) -> bool {
         self.closing
     }
 
     /// Whether the connection is lost (the final state).
+    #[must_use]
     pub fn is_lost(&self) -> bool {
         self.lost.is_some()
     }
 
     /// The error the connection was lost with, if it was lost with one.
+    #[must_use]
     pub fn lost_error(&self) -> Option<&E> {
         self.lost.as_ref().and_then(Option::as_ref)
     }
 
     /// Whether `write_eof()` was asked for.
+    #[must_use]
     pub fn eof_requested(&self) -> bool {
         self.eof_requested
     }
 
+    /// Whether the driver shut the write side down
+    /// ([`eof_sent`](Self::eof_sent) was reported).
+    #[must_use]
+    pub fn is_eof_sent(&self) -> bool {
+        self.eof_sent
+    }
+
     /// The bytes the driver should send next (empty when there are none).
+    #[must_use]
     pub fn pending(&self) -> &[u8] {
         &self.buf[self.sent..]
     }
 
     /// What the driver should do next.
+    #[must_use]
     pub fn action(&self) -> Action {
         if self.lost.is_some() {
             return Action::Close;
@@ -432,6 +449,7 @@ impl<E> WriteState<E> {
 
     /// The decision at the start of `drain()` (after the caller checked the
     /// reader's stored error).
+    #[must_use]
     pub fn drain_start(&self) -> DrainStart {
         if self.lost.is_some() {
             return DrainStart::Lost;
@@ -456,6 +474,7 @@ impl<E: Clone> WriteState<E> {
     /// keep waiting. A drain that was waiting when the connection was lost
     /// without an error returns normally (asyncio's rule); with an error it
     /// reports that error.
+    #[must_use]
     pub fn drain_poll(&self, ticket: DrainTicket) -> Option<DrainEnd<E>> {
         if self.resumes != ticket.resumes {
             return Some(DrainEnd::Ok);

@@ -13,7 +13,7 @@ async fn echo(mut reader: StreamReader, writer: StreamWriter) -> Result<(), BoxE
         .peername()
         .map(ToString::to_string)
         .unwrap_or_default();
-    let mut lines = reader.lines();
+    let mut lines = reader.line_stream();
     while let Some(line) = lines.next().await {
         writer.write(&line?)?;
         writer.drain().await?;

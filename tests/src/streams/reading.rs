@@ -18,7 +18,7 @@ pub async fn echo_lines_and_lines_stream<A: Adapter>() {
         .unwrap();
     assert_eq!(A::t(reader.readline()).await.unwrap(), "one\n");
     writer.write_eof().unwrap();
-    let rest: Vec<Bytes> = A::t(reader.lines().map(|l| l.unwrap()).collect()).await;
+    let rest: Vec<Bytes> = A::t(reader.line_stream().map(|l| l.unwrap()).collect()).await;
     assert_eq!(rest, vec![Bytes::from("two\n"), Bytes::from("three\n")]);
     assert!(reader.at_eof());
     assert!(reader.exception().is_none());

@@ -10,10 +10,13 @@
 //! ([`StateGuard`]) wakes whoever the core named.
 
 mod driver;
+mod io_traits;
+mod lines;
 mod reader;
 mod writer;
 
-pub use reader::{Lines, StreamReader};
+pub use lines::{IntoLines, Lines};
+pub use reader::StreamReader;
 pub use writer::StreamWriter;
 
 use crate::addr::Address;

@@ -1,17 +1,20 @@
 //! The reading half of a connection: the application's reader core, fed
 //! from the [`Connection`](crate::connection::Connection) when news arrived.
 
+use super::lines::{IntoLines, Lines};
 use super::{set_waker, Shared};
 use crate::error::{ReadError, StoredError};
 use bytes::Bytes;
-use futures_core::Stream;
 use reader_core::{Reader, Separators};
 use std::fmt;
 use std::future::poll_fn;
-use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+
+mod beyond_asyncio;
+#[cfg(any(feature = "tokio-io", feature = "futures-io"))]
+mod in_place;
 
 /// The reading half of a connection: asyncio's `StreamReader`.
 ///
@@ -22,7 +25,16 @@ use std::task::{Context, Poll};
 ///
 /// Reads fail with [`ReadError`]: asyncio's `IncompleteReadError`,
 /// `LimitOverrunError`, the over-long-line `ValueError`, or the error the
-/// connection ended with (a reset, say).
+/// connection ended with (a reset, say). A `ReadError` converts into an
+/// [`io::Error`](std::io::Error) with a fitting kind, so `?` works in a
+/// function that returns `io::Result`.
+///
+/// Beyond asyncio: the limit can change on a live reader
+/// ([`set_limit`](Self::set_limit)), buffered bytes can be dropped without
+/// allocating ([`discard`](Self::discard)) or looked at without consuming
+/// them ([`buffered`](Self::buffered)), and with the `tokio-io` or
+/// `futures-io` feature (the adapters turn them on) the reader implements
+/// the standard `AsyncRead` and `AsyncBufRead` traits.
 pub struct StreamReader {
     shared: Arc<Shared>,
     /// The reader's own core: bytes already taken from the inbox. Kept out
@@ -63,10 +75,33 @@ impl StreamReader {
         &mut self.core
     }
 
+    /// After the core consumed data: publishes its length and resumes a
+    /// driver the consumption unpaused.
+    #[inline]
+    fn settle(
+        shared: &Shared,
+        core: &Reader<StoredError>,
+        published: &mut usize,
+        was_paused: bool,
+    ) {
+        let len = core.len();
+        // Published when it fell to half of what the driver last saw (or
+        // to 0): the driver never counts less than the reader holds, at
+        // most twice as much, and a busy reader does not store on every
+        // line.
+        if len <= *published / 2 && len != *published {
+            shared.reader_len.store(len, Ordering::Relaxed);
+            *published = len;
+        }
+        if was_paused && !core.reading_paused() {
+            shared.lock().core.reader_len(core.len(), false);
+        }
+    }
+
     /// Runs `op` on the core: without a lock while nothing new arrived and
     /// the op completes; with it to take news, to wait, or to resume a
     /// paused driver.
-    fn poll_op<T>(
+    pub(super) fn poll_op<T>(
         &mut self,
         cx: &mut Context<'_>,
         mut op: impl FnMut(&mut Reader<StoredError>) -> Poll<T>,
@@ -81,18 +116,7 @@ impl StreamReader {
             let was_paused = core.reading_paused();
             let r = op(core);
             if r.is_ready() {
-                let len = core.len();
-                // Published when it fell to half of what the driver last
-                // saw (or to 0): the driver never counts less than the
-                // reader holds, at most twice as much, and a busy reader
-                // does not store on every line.
-                if len <= *published / 2 && len != *published {
-                    shared.reader_len.store(len, Ordering::Relaxed);
-                    *published = len;
-                }
-                if was_paused && !core.reading_paused() {
-                    shared.lock().core.reader_len(core.len(), false);
-                }
+                Self::settle(shared, core, published, was_paused);
                 return r;
             }
             // Pending: look again under the lock, so that data arriving
@@ -232,6 +256,7 @@ impl StreamReader {
     }
 
     /// Whether EOF was received and everything was read.
+    #[must_use]
     pub fn at_eof(&mut self) -> bool {
         self.sync();
         self.core.at_eof()
@@ -239,6 +264,7 @@ impl StreamReader {
 
     /// The error the connection ended with, if any (asyncio's
     /// `exception()`).
+    #[must_use]
     pub fn exception(&self) -> Option<StoredError> {
         match self.core.error() {
             Some(e) => Some(e.clone()),
@@ -247,17 +273,20 @@ impl StreamReader {
     }
 
     /// The buffer limit.
+    #[must_use]
     pub fn limit(&self) -> usize {
         self.core.limit()
     }
 
     /// How many received bytes wait in the buffer.
+    #[must_use]
     pub fn buffered_len(&self) -> usize {
         self.core.len() + self.shared.lock().core.received_len()
     }
 
     /// Removes and returns every buffered byte, for handing the stream over
     /// to another protocol.
+    #[must_use = "the bytes are removed from the reader: dropping them loses them"]
     pub fn take_buffered(&mut self) -> bytes::BytesMut {
         self.sync();
         let out = self.core.take_buffered();
@@ -282,52 +311,47 @@ impl StreamReader {
         }
     }
 
-    /// The lines of the stream as a [`Stream`] (asyncio's `async for line
-    /// in reader`): each item is one `readline()`; the stream ends at EOF,
-    /// and after yielding an error.
+    /// The lines of the stream as a [`Stream`](futures_core::Stream),
+    /// borrowing the reader (asyncio's `async for line in reader`): each
+    /// item is one [`readline`](Self::readline); the stream ends at EOF,
+    /// and after yielding an error (unless
+    /// [`continue_after_line_too_long`](Lines::continue_after_line_too_long)
+    /// lets it go on after an over-long line, as `readline` itself does).
+    /// [`into_lines`](Self::into_lines) is the owned, `'static` one.
+    ///
+    /// Not called `lines()`: tokio's and futures' `AsyncBufReadExt::lines`
+    /// take the reader by value and would be picked first.
     ///
     /// ```no_run
     /// use futures::StreamExt;
     /// # async fn f(mut reader: streams_common::StreamReader) {
-    /// let mut lines = reader.lines();
+    /// let mut lines = reader.line_stream();
     /// while let Some(line) = lines.next().await {
     ///     println!("{:?}", line);
     /// }
     /// # }
     /// ```
-    pub fn lines(&mut self) -> Lines<'_> {
-        Lines {
-            reader: self,
-            done: false,
-        }
+    #[must_use = "streams do nothing unless polled"]
+    pub fn line_stream(&mut self) -> Lines<'_> {
+        Lines::new(self)
     }
-}
 
-/// The [`Stream`] of lines returned by [`StreamReader::lines`].
-pub struct Lines<'a> {
-    reader: &'a mut StreamReader,
-    done: bool,
-}
-
-impl Stream for Lines<'_> {
-    type Item = Result<Bytes, ReadError>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        if this.done {
-            return Poll::Ready(None);
-        }
-        let r = std::task::ready!(this.reader.poll_op(cx, |r| r.readline()));
-        Poll::Ready(match r {
-            Ok(line) if line.is_empty() => {
-                this.done = true;
-                None
-            }
-            Ok(line) => Some(Ok(line)),
-            Err(e) => {
-                this.done = true;
-                Some(Err(e))
-            }
-        })
+    /// [`line_stream`](Self::line_stream) that owns the reader: a
+    /// `'static` stream to hand to a task, store in a struct, or return
+    /// from a function; [`IntoLines::into_inner`] gives the reader back.
+    ///
+    /// ```no_run
+    /// use futures::StreamExt;
+    /// # fn f(reader: streams_common::StreamReader) -> impl futures::Stream<Item = streams_common::Bytes> + 'static {
+    /// // Every line, skipping over-long ones; ends at EOF or another error.
+    /// reader
+    ///     .into_lines()
+    ///     .continue_after_line_too_long()
+    ///     .filter_map(|line| async move { line.ok() })
+    /// # }
+    /// ```
+    #[must_use = "streams do nothing unless polled"]
+    pub fn into_lines(self) -> IntoLines {
+        IntoLines::new(self)
     }
 }

@@ -7,6 +7,8 @@ use crate::addr::Address;
 use crate::connection::TlsSession;
 use crate::error::{connection_lost, stored_io_error};
 use crate::tls::{StartTlsOptions, TlsConfig, TlsError, TlsInfo};
+#[cfg(any(feature = "tokio-io", feature = "futures-io"))]
+use crate::write_state::DrainTicket;
 use crate::write_state::{DrainEnd, DrainStart, LimitsError, WriteError, Written};
 use socket2::SockRef;
 use std::fmt;
@@ -18,6 +20,9 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Instant;
 
+#[cfg(any(feature = "tokio-io", feature = "futures-io"))]
+mod poll_io;
+
 /// The writing half of a connection: asyncio's `StreamWriter`.
 ///
 /// `write` buffers and returns at once; a background task sends the buffer
@@ -28,8 +33,20 @@ use std::time::Instant;
 ///
 /// Dropping the writer closes the connection (as asyncio 3.13 does when a
 /// writer is garbage-collected), after sending what is buffered.
+///
+/// With the `tokio-io` or `futures-io` feature (the adapters turn them on)
+/// the writer implements the standard `AsyncWrite` traits, with `drain()`'s
+/// flow control: a write is accepted whole while the buffer is at or below
+/// the high-water mark, and waits above it until the buffer is down to the
+/// low-water mark. With an `AsyncWriteExt` in scope, `writer.write(..)`
+/// and `writer.close()` on a `&mut StreamWriter` are the trait's (its
+/// methods take `&mut self` and are found first); on a writer held by
+/// value or by `&` they are this type's.
 pub struct StreamWriter {
     shared: Arc<Shared>,
+    /// The drain an `AsyncWrite::poll_write` waits on, kept across polls.
+    #[cfg(any(feature = "tokio-io", feature = "futures-io"))]
+    io_wait: Option<DrainTicket>,
 }
 
 impl fmt::Debug for StreamWriter {
@@ -51,7 +68,11 @@ impl Drop for StreamWriter {
 
 impl StreamWriter {
     pub(super) fn new(shared: Arc<Shared>) -> StreamWriter {
-        StreamWriter { shared }
+        StreamWriter {
+            shared,
+            #[cfg(any(feature = "tokio-io", feature = "futures-io"))]
+            io_wait: None,
+        }
     }
 
     fn after_write(r: Result<Written, WriteError>) -> Result<(), WriteError> {
@@ -147,6 +168,7 @@ impl StreamWriter {
 
     /// Whether [`write_eof`](Self::write_eof) is supported: for TCP and
     /// Unix sockets, not over TLS.
+    #[must_use]
     pub fn can_write_eof(&self) -> bool {
         !self.shared.lock().core.is_tls()
     }
@@ -185,6 +207,7 @@ impl StreamWriter {
     }
 
     /// Whether the connection is closing or closed.
+    #[must_use]
     pub fn is_closing(&self) -> bool {
         self.shared.lock().core.is_closing()
     }
@@ -220,26 +243,31 @@ impl StreamWriter {
     }
 
     /// Bytes buffered and not yet sent.
+    #[must_use]
     pub fn get_write_buffer_size(&self) -> usize {
         self.shared.lock().core.write_buffer_size()
     }
 
     /// `(low, high)`.
+    #[must_use]
     pub fn get_write_buffer_limits(&self) -> (usize, usize) {
         self.shared.lock().core.write_buffer_limits()
     }
 
     /// The peer's address (asyncio's `get_extra_info('peername')`).
+    #[must_use]
     pub fn peername(&self) -> Option<&Address> {
         self.shared.peername.as_ref()
     }
 
     /// The local address (asyncio's `get_extra_info('sockname')`).
+    #[must_use]
     pub fn sockname(&self) -> Option<&Address> {
         self.shared.sockname.as_ref()
     }
 
     /// Whether this is a TCP connection (as opposed to a Unix one).
+    #[must_use]
     pub fn is_tcp(&self) -> bool {
         self.shared.is_tcp
     }
@@ -258,6 +286,7 @@ impl StreamWriter {
     }
 
     /// The socket's file descriptor, while it is open.
+    #[must_use]
     pub fn raw_fd(&self) -> Option<RawFd> {
         let st = self.shared.lock();
         st.sock.as_deref().map(|s| s.as_fd().as_raw_fd())
@@ -265,12 +294,14 @@ impl StreamWriter {
 
     /// Whether the connection uses TLS (asyncio's
     /// `get_extra_info('sslcontext') is not None`).
+    #[must_use]
     pub fn is_tls(&self) -> bool {
         self.shared.lock().core.is_tls()
     }
 
     /// Whether the connection was accepted by a server (the side
     /// [`start_tls`](Self::start_tls) takes).
+    #[must_use]
     pub fn is_server_side(&self) -> bool {
         self.shared.server_side
     }
@@ -290,6 +321,7 @@ impl StreamWriter {
     /// }
     /// # }
     /// ```
+    #[must_use]
     pub fn tls_info(&self) -> Option<TlsInfo> {
         self.shared.lock().core.tls_info()
     }

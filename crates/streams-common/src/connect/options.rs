@@ -20,6 +20,7 @@ pub enum Family {
 
 impl Family {
     /// Whether `addr` is of this family.
+    #[must_use]
     pub fn matches(self, addr: &SocketAddr) -> bool {
         match self {
             Family::Any => true,
@@ -124,12 +125,14 @@ impl Default for OpenOptions {
 
 impl OpenOptions {
     /// Sets [`limit`](Self::limit).
+    #[must_use = "builder methods return the changed value"]
     pub fn limit(mut self, limit: usize) -> Self {
         self.limit = limit;
         self
     }
     /// Binds to `addr` before connecting: sets
     /// [`local_addrs`](Self::local_addrs) to this one address.
+    #[must_use = "builder methods return the changed value"]
     pub fn local_addr(mut self, addr: SocketAddr) -> Self {
         self.local_addrs = vec![addr];
         self
@@ -142,6 +145,7 @@ impl OpenOptions {
         self
     }
     /// Sets [`family`](Self::family).
+    #[must_use = "builder methods return the changed value"]
     pub fn family(mut self, family: Family) -> Self {
         self.family = family;
         self
@@ -163,16 +167,19 @@ impl OpenOptions {
     /// let (reader, writer) = open_connection(rt, "example.com", 80, options).await?;
     /// # Ok(()) }
     /// ```
+    #[must_use = "builder methods return the changed value"]
     pub fn happy_eyeballs_delay(mut self, delay: Duration) -> Self {
         self.happy_eyeballs_delay = Some(delay);
         self
     }
     /// Sets [`interleave`](Self::interleave).
+    #[must_use = "builder methods return the changed value"]
     pub fn interleave(mut self, first_family_count: usize) -> Self {
         self.interleave = Some(first_family_count);
         self
     }
     /// Sets [`all_errors`](Self::all_errors).
+    #[must_use = "builder methods return the changed value"]
     pub fn all_errors(mut self, all_errors: bool) -> Self {
         self.all_errors = all_errors;
         self
@@ -188,6 +195,7 @@ impl OpenOptions {
     /// let status = reader.readline().await?;
     /// # Ok(()) }
     /// ```
+    #[must_use = "builder methods return the changed value"]
     pub fn ssl(mut self, client: TlsClient) -> Self {
         self.ssl = Some(client);
         self
@@ -198,11 +206,13 @@ impl OpenOptions {
         self
     }
     /// Sets [`ssl_handshake_timeout`](Self::ssl_handshake_timeout).
+    #[must_use = "builder methods return the changed value"]
     pub fn ssl_handshake_timeout(mut self, timeout: Duration) -> Self {
         self.ssl_handshake_timeout = Some(timeout);
         self
     }
     /// Sets [`ssl_shutdown_timeout`](Self::ssl_shutdown_timeout).
+    #[must_use = "builder methods return the changed value"]
     pub fn ssl_shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.ssl_shutdown_timeout = Some(timeout);
         self

@@ -91,6 +91,7 @@
 //! assert_eq!(conn.poll_transmit(Instant::now()), Transmit::Idle);
 //! ```
 
+mod flush;
 mod lifecycle;
 mod linger;
 mod recv;
@@ -170,11 +171,13 @@ impl Wake {
     pub const CLOSED: Wake = Wake(16);
 
     /// Whether every flag of `other` is set.
+    #[must_use]
     pub fn contains(self, other: Wake) -> bool {
         self.0 & other.0 == other.0 && other.0 != 0
     }
 
     /// Whether no flag is set.
+    #[must_use]
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }
@@ -218,6 +221,9 @@ pub struct Connection {
     closed: bool,
     /// A lingering close in progress (plain connections only).
     linger: Option<linger::Linger>,
+    /// Someone waits for [`is_flushed`](Self::is_flushed) or
+    /// [`is_write_shut`](Self::is_write_shut) (see `flush.rs`).
+    flush_waiter: bool,
     /// Who must be woken.
     wake: Wake,
 }
@@ -237,6 +243,7 @@ impl Connection {
     /// A plain connection whose reader has buffer limit `limit` (a limit of
     /// 0 is taken as asyncio's default, 64 KiB; `start_server` and
     /// `open_connection` reject it before this point).
+    #[must_use]
     pub fn new(limit: usize) -> Connection {
         Connection {
             inbox: Inbox::new(limit),
@@ -247,12 +254,14 @@ impl Connection {
             read_eof: false,
             closed: false,
             linger: None,
+            flush_waiter: false,
             wake: Wake::NONE,
         }
     }
 
     /// A connection that speaks TLS from the start; its handshake deadline
     /// counts from `now`.
+    #[must_use]
     pub fn with_tls(limit: usize, session: TlsSession, now: Instant) -> Connection {
         let mut c = Connection::new(limit);
         c.install_tls(session, bytes::BytesMut::new(), now);
@@ -262,6 +271,7 @@ impl Connection {
     // ----- getters -------------------------------------------------------
 
     /// Where the connection is in its life.
+    #[must_use]
     pub fn phase(&self) -> Phase {
         if self.closed {
             Phase::Closed
@@ -279,66 +289,78 @@ impl Connection {
     }
 
     /// The reader's buffer limit.
+    #[must_use]
     pub fn limit(&self) -> usize {
         self.inbox.limit()
     }
 
     /// A reader for this connection, with its limit (flow control counts
     /// on the reader and the connection agreeing on it).
+    #[must_use]
     pub fn new_reader(&self) -> Reader<StoredError> {
         Reader::new(self.limit()).unwrap_or_default()
     }
 
     /// asyncio's `is_closing()`.
+    #[must_use]
     pub fn is_closing(&self) -> bool {
         self.write.is_closing()
     }
 
     /// Whether the transport is closed (what `wait_closed` waits for).
+    #[must_use]
     pub fn is_closed(&self) -> bool {
         self.closed
     }
 
     /// The error the connection was lost with, if any (what `wait_closed`
     /// reports).
+    #[must_use]
     pub fn lost_error(&self) -> Option<&StoredError> {
         self.write.lost_error()
     }
 
     /// The error the reader gets, once the connection ended with one (what
     /// `drain()` reports first).
+    #[must_use]
     pub fn error(&self) -> Option<&StoredError> {
         self.inbox.error()
     }
 
     /// Bytes received and not yet moved to the reader.
+    #[must_use]
     pub fn received_len(&self) -> usize {
         self.inbox.len()
     }
 
     /// Whether [`sync_reader`](Self::sync_reader) has something to move.
+    #[must_use]
     pub fn has_news(&self) -> bool {
         self.inbox.has_news()
     }
 
     /// Whether the driver must not receive for the reader's sake now
     /// (asyncio's `pause_reading()`).
+    #[must_use]
     pub fn is_reading_paused(&self) -> bool {
         self.inbox.is_paused()
     }
 
     /// Bytes written and not yet sent (asyncio's
     /// `get_write_buffer_size()`).
+    #[must_use]
     pub fn write_buffer_size(&self) -> usize {
         self.write.buffer_size()
     }
 
     /// `(low, high)` water marks.
+    #[must_use]
     pub fn write_buffer_limits(&self) -> (usize, usize) {
         self.write.limits()
     }
 
     /// Whether a `drain()` would return `Ok` at once.
+    #[must_use]
     pub fn drain_ready(&self) -> bool {
         self.inbox.error().is_none() && self.write.drain_start() == DrainStart::Ready
     }
@@ -353,6 +375,7 @@ impl Connection {
     }
 
     /// Whether a drain that started waiting with `ticket` is done.
+    #[must_use]
     pub fn drain_poll(
         &self,
         ticket: crate::write_state::DrainTicket,
@@ -362,11 +385,13 @@ impl Connection {
 
     /// Whether the connection uses TLS (or will, once the plaintext
     /// buffered before `start_tls` is sent).
+    #[must_use]
     pub fn is_tls(&self) -> bool {
         self.tls.is_some() || self.pending_tls.is_some()
     }
 
     /// The TLS handshake's state; [`HandshakeState::Done`] without TLS.
+    #[must_use]
     pub fn handshake(&self) -> HandshakeState {
         match (&self.tls, &self.pending_tls) {
             (Some(t), _) => t.handshake(),
@@ -380,6 +405,7 @@ impl Connection {
 
     /// What the TLS session negotiated (still known after the close);
     /// `None` without TLS.
+    #[must_use]
     pub fn tls_info(&self) -> Option<crate::tls::TlsInfo> {
         self.tls.as_ref().map(|t| t.info())
     }
@@ -393,6 +419,7 @@ impl Connection {
 
     /// Whether the driver should receive now: [`recv_room`](Self::recv_room)
     /// would give room.
+    #[must_use]
     pub fn wants_recv(&self) -> bool {
         if self.read_eof || self.write.is_lost() {
             return false;
@@ -490,12 +517,14 @@ impl Connection {
                 }
             }
         }
+        self.flush_progress();
     }
 
     /// The write side was shut down after [`Transmit::ShutdownWrite`].
     pub fn handle_write_shut(&mut self) {
         self.write.eof_sent();
         self.linger_fin_sent();
+        self.flush_progress();
     }
 
     /// The time is `now`: deadlines that passed take effect.
@@ -537,6 +566,7 @@ impl Connection {
     }
 
     /// The earliest deadline (TLS handshake or shutdown), if any.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.write.is_lost() {
             return None;
@@ -558,6 +588,23 @@ impl Connection {
     pub fn sync_reader(&mut self, reader: &mut Reader<StoredError>) {
         self.inbox.deliver_to(reader);
         self.reader_len(reader.len(), reader.reading_paused());
+    }
+
+    /// Changes the reader's buffer limit on a live connection (beyond
+    /// asyncio, where it is fixed): `reader`'s and this connection's, which
+    /// flow control counts on agreeing. What arrived moves into `reader`
+    /// first; then the pause rule runs with the new limit (reading pauses
+    /// at once above twice the new limit, and resumes at once at or below
+    /// it). A limit of 0 is refused and changes nothing.
+    pub fn set_reader_limit(
+        &mut self,
+        reader: &mut Reader<StoredError>,
+        limit: usize,
+    ) -> Result<(), reader_core::InvalidArgument> {
+        reader.set_limit(limit)?;
+        self.inbox.set_limit(limit);
+        self.sync_reader(reader);
+        Ok(())
     }
 
     /// The reader now holds `len` bytes (it consumed some): the count the

@@ -81,6 +81,11 @@ impl Inbox {
         self.limit
     }
 
+    /// The reader's new limit (not 0: the reader refused that first).
+    pub(super) fn set_limit(&mut self, limit: usize) {
+        self.limit = limit.max(1);
+    }
+
     pub(super) fn len(&self) -> usize {
         self.data.len()
     }

@@ -109,6 +109,7 @@ impl TlsSession {
     }
 
     /// Whether this is the server side.
+    #[must_use]
     pub fn is_server(&self) -> bool {
         matches!(self.conn, rustls::Connection::Server(_))
     }
@@ -224,6 +225,11 @@ impl Tls {
 
     pub(super) fn close_notify_sent(&self) -> bool {
         self.close_notify_sent
+    }
+
+    /// Whether no ciphertext waits: neither in `outgoing` nor in rustls.
+    pub(super) fn all_sent(&self) -> bool {
+        self.sent >= self.outgoing.len() && !self.conn.wants_write()
     }
 
     pub(super) fn peer_closed(&mut self) {

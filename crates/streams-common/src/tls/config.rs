@@ -18,6 +18,7 @@ use super::TlsError;
 
 /// The crypto provider every configuration built here uses: rustls' `ring`
 /// provider (no C toolchain beyond `cc` is needed, no AWS-LC).
+#[must_use]
 pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
@@ -110,6 +111,7 @@ impl TlsClient {
     /// Any rustls client configuration. An empty `server_hostname` is then
     /// refused with [`TlsError::NoNameCheckUnavailable`] (rustls does not
     /// expose a configuration's verifier to wrap).
+    #[must_use]
     pub fn from_config(config: Arc<ClientConfig>) -> TlsClient {
         TlsClient {
             config,
@@ -132,6 +134,7 @@ impl TlsClient {
     }
 
     /// The configuration used with a server name.
+    #[must_use]
     pub fn config(&self) -> &Arc<ClientConfig> {
         &self.config
     }
@@ -299,11 +302,13 @@ impl StartTlsOptions {
         self
     }
     /// Sets [`handshake_timeout`](Self::handshake_timeout).
+    #[must_use = "builder methods return the changed value"]
     pub fn handshake_timeout(mut self, t: Duration) -> Self {
         self.handshake_timeout = Some(t);
         self
     }
     /// Sets [`shutdown_timeout`](Self::shutdown_timeout).
+    #[must_use = "builder methods return the changed value"]
     pub fn shutdown_timeout(mut self, t: Duration) -> Self {
         self.shutdown_timeout = Some(t);
         self

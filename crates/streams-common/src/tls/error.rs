@@ -75,6 +75,7 @@ pub enum TlsError {
 
 impl TlsError {
     /// The I/O error kind this failure is reported with.
+    #[must_use]
     pub fn kind(&self) -> io::ErrorKind {
         match self {
             TlsError::HandshakeTimeout(_) => io::ErrorKind::ConnectionAborted,
@@ -97,6 +98,7 @@ impl TlsError {
 
     /// Whether this is a certificate verification failure (asyncio's
     /// `SSLCertVerificationError`).
+    #[must_use]
     pub fn is_certificate_error(&self) -> bool {
         matches!(
             self,
@@ -112,6 +114,7 @@ impl TlsError {
     }
 
     /// The rustls error behind a handshake or protocol failure.
+    #[must_use]
     pub fn rustls_error(&self) -> Option<&rustls::Error> {
         match self {
             TlsError::Handshake(e) | TlsError::Protocol(e) | TlsError::Config(e) => Some(e),
@@ -205,6 +208,7 @@ impl From<TlsError> for io::Error {
 /// assert_eq!(tls_error(&e), Some(&TlsError::ShutdownTimeout));
 /// assert_eq!(e.to_string(), "SSL shutdown timed out");
 /// ```
+#[must_use]
 pub fn tls_error(e: &io::Error) -> Option<&TlsError> {
     e.get_ref()
         .and_then(|inner| inner.downcast_ref::<TlsError>())
@@ -231,11 +235,13 @@ pub struct IoFailure(Arc<io::Error>);
 
 impl IoFailure {
     /// Wraps `e`.
+    #[must_use]
     pub fn new(e: io::Error) -> IoFailure {
         IoFailure(Arc::new(e))
     }
 
     /// The original I/O error (its kind, OS error code and message).
+    #[must_use]
     pub fn io_error(&self) -> &io::Error {
         &self.0
     }

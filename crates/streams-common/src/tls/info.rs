@@ -31,6 +31,7 @@ pub struct TlsInfo {
 impl TlsInfo {
     /// The protocol version as asyncio's `ssl_object.version()` names it
     /// (`"TLSv1.3"`, `"TLSv1.2"`).
+    #[must_use]
     pub fn version_name(&self) -> Option<&'static str> {
         match self.protocol_version? {
             rustls::ProtocolVersion::TLSv1_3 => Some("TLSv1.3"),
