@@ -197,8 +197,12 @@ impl OpenOptions {
     /// # let port = server.local_addrs()[0].port();
     /// let v6: SocketAddr = "[::1]:0".parse()?;
     /// let v4: SocketAddr = "127.0.0.1:0".parse()?;
+    /// // An IPv4 remote address cannot use an IPv6 local address...
+    /// let only_v6 = OpenOptions::default().local_addrs([v6]);
+    /// let error = open_connection(&*rt, "127.0.0.1", port, only_v6).await.unwrap_err();
+    /// assert!(error.to_string().contains("no matching local address"));
+    /// // ...so each attempt uses the first address of its own family.
     /// let options = OpenOptions::default().local_addrs([v6, v4]);
-    /// // An IPv4 remote address: the IPv4 local address is used.
     /// let (_reader, writer) = open_connection(&*rt, "127.0.0.1", port, options).await?;
     /// assert!(writer.sockname().and_then(Address::as_inet).unwrap().is_ipv4());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
