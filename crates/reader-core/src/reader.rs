@@ -91,6 +91,14 @@ impl<E> Reader<E> {
     /// A reader whose buffer limit is `limit` bytes (asyncio's `limit=`).
     ///
     /// A limit of 0 is asyncio's `ValueError('Limit cannot be <= 0')`.
+    ///
+    /// ```
+    /// use reader_core::{InvalidArgument, Reader};
+    ///
+    /// let r: Reader<()> = Reader::new(1024).unwrap();
+    /// assert_eq!(r.limit(), 1024);
+    /// assert_eq!(Reader::<()>::new(0).unwrap_err(), InvalidArgument::ZeroLimit);
+    /// ```
     pub fn new(limit: usize) -> Result<Self, InvalidArgument> {
         if limit == 0 {
             return Err(InvalidArgument::ZeroLimit);
@@ -114,6 +122,13 @@ impl<E> Reader<E> {
     // ----- getters -------------------------------------------------------
 
     /// The buffer limit.
+    ///
+    /// ```
+    /// use reader_core::{Reader, DEFAULT_LIMIT};
+    ///
+    /// assert_eq!(Reader::<()>::default().limit(), DEFAULT_LIMIT); // asyncio's 64 KiB
+    /// assert_eq!(Reader::<()>::new(16).unwrap().limit(), 16);
+    /// ```
     #[must_use]
     pub fn limit(&self) -> usize {
         self.limit
@@ -141,18 +156,50 @@ impl<E> Reader<E> {
     }
 
     /// How many bytes are buffered.
+    ///
+    /// ```
+    /// use reader_core::Reader;
+    ///
+    /// let mut r: Reader<()> = Reader::default();
+    /// r.feed(b"ab\ncd").unwrap();
+    /// assert_eq!(r.len(), 5);
+    /// assert!(r.readline().is_ready());
+    /// assert_eq!(r.len(), 2); // "cd" waits for its newline
+    /// ```
     #[must_use]
     pub fn len(&self) -> usize {
         self.buf.len()
     }
 
     /// Whether nothing is buffered.
+    ///
+    /// ```
+    /// use reader_core::Reader;
+    /// use std::task::Poll;
+    ///
+    /// let mut r: Reader<()> = Reader::default();
+    /// assert!(r.is_empty());
+    /// r.feed(b"x").unwrap();
+    /// assert!(!r.is_empty());
+    /// assert_eq!(r.read(10), Poll::Ready(Ok("x".into())));
+    /// assert!(r.is_empty());
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.buf.is_empty()
     }
 
     /// Whether EOF was fed (asyncio's `_eof`).
+    ///
+    /// ```
+    /// use reader_core::Reader;
+    ///
+    /// let mut r: Reader<()> = Reader::default();
+    /// r.feed(b"tail").unwrap();
+    /// r.feed_eof();
+    /// assert!(r.eof_received());
+    /// assert!(!r.at_eof()); // "tail" is still to be read
+    /// ```
     #[must_use]
     pub fn eof_received(&self) -> bool {
         self.eof
@@ -161,12 +208,37 @@ impl<E> Reader<E> {
     /// asyncio's `at_eof()`: EOF was fed and every byte was consumed.
     ///
     /// A stored error does not change it.
+    ///
+    /// ```
+    /// use reader_core::Reader;
+    /// use std::task::Poll;
+    ///
+    /// let mut r: Reader<&str> = Reader::default();
+    /// r.feed(b"last").unwrap();
+    /// r.feed_eof();
+    /// assert!(!r.at_eof());
+    /// assert_eq!(r.read(100), Poll::Ready(Ok("last".into())));
+    /// assert!(r.at_eof());
+    /// r.set_error("reset");
+    /// assert!(r.at_eof()); // unchanged by the error
+    /// ```
     #[must_use]
     pub fn at_eof(&self) -> bool {
         self.eof && self.buf.len() == self.orphaned
     }
 
     /// The stored error, if any (asyncio's `exception()`).
+    ///
+    /// ```
+    /// use reader_core::{ReadError, Reader};
+    /// use std::task::Poll;
+    ///
+    /// let mut r: Reader<&str> = Reader::default();
+    /// assert_eq!(r.error(), None);
+    /// r.set_error("connection reset");
+    /// assert_eq!(r.error(), Some(&"connection reset"));
+    /// assert_eq!(r.readline(), Poll::Ready(Err(ReadError::Stored("connection reset"))));
+    /// ```
     #[must_use]
     pub fn error(&self) -> Option<&E> {
         self.error.as_ref()
@@ -178,6 +250,23 @@ impl<E> Reader<E> {
     /// off when a read brings the buffer down to `limit` bytes or fewer, or
     /// answers `Pending` (asyncio resumes the transport before waiting, so a
     /// `readexactly` larger than `2 * limit` cannot deadlock).
+    ///
+    /// ```
+    /// use reader_core::Reader;
+    /// use std::task::Poll;
+    ///
+    /// let mut r: Reader<()> = Reader::new(4).unwrap();
+    /// r.feed(b"12345678").unwrap();
+    /// assert!(!r.reading_paused()); // 8 bytes: not more than 2 * limit
+    /// r.feed(b"9").unwrap();
+    /// assert!(r.reading_paused()); // 9: the driver stops reading
+    /// assert_eq!(r.read(5), Poll::Ready(Ok("12345".into())));
+    /// assert!(!r.reading_paused()); // 4 left: down to the limit
+    /// r.feed(b"abcdefghij").unwrap();
+    /// assert!(r.reading_paused());
+    /// assert!(r.readexactly(20).is_pending()); // needs more than it may hold:
+    /// assert!(!r.reading_paused()); // resumed, or it would wait forever
+    /// ```
     #[must_use]
     pub fn reading_paused(&self) -> bool {
         self.paused
@@ -188,6 +277,17 @@ impl<E> Reader<E> {
     /// Appends a copy of `data` (asyncio's `feed_data`). An empty slice is
     /// a no-op, except after EOF where any feed is an error and nothing is
     /// taken.
+    ///
+    /// ```
+    /// use reader_core::{ReadError, Reader};
+    ///
+    /// let mut r: Reader<()> = Reader::default();
+    /// r.feed(b"abc").unwrap();
+    /// r.feed(b"").unwrap(); // a no-op
+    /// r.feed_eof();
+    /// assert_eq!(r.feed(b"late"), Err(ReadError::FeedAfterEof)); // asyncio asserts
+    /// assert_eq!(r.len(), 3); // nothing taken
+    /// ```
     pub fn feed(&mut self, data: &[u8]) -> Result<(), ReadError<E>> {
         self.check_feed()?;
         if !data.is_empty() {
@@ -206,6 +306,18 @@ impl<E> Reader<E> {
     /// Lines inside a chunk are then searched, lent and split off in place;
     /// only a line straddling two chunks is copied, once. The results and
     /// flow-control decisions are exactly those of [`feed`](Self::feed).
+    ///
+    /// ```
+    /// use reader_core::{Bytes, Reader};
+    /// use std::task::Poll;
+    ///
+    /// let chunk = Bytes::from(b"a line\n".repeat(100)); // 700 bytes, as received
+    /// let mut r: Reader<()> = Reader::default();
+    /// r.feed_bytes(chunk.clone()).unwrap();
+    /// let Poll::Ready(Ok(line)) = r.readline() else { unreachable!() };
+    /// assert_eq!(line, "a line\n");
+    /// assert_eq!(line.as_ptr(), chunk.as_ptr()); // the chunk's own memory: no copy
+    /// ```
     pub fn feed_bytes(&mut self, data: Bytes) -> Result<(), ReadError<E>> {
         self.check_feed()?;
         if !data.is_empty() {
@@ -242,6 +354,22 @@ impl<E> Reader<E> {
     /// Marks `n` bytes written into [`spare_capacity`](Self::spare_capacity)
     /// as received. Committing more than the room handed out is an error
     /// and takes nothing; so is committing after EOF.
+    ///
+    /// ```
+    /// use reader_core::{InvalidArgument, ReadError, Reader};
+    ///
+    /// let mut r: Reader<()> = Reader::default();
+    /// let room = r.spare_capacity(16);
+    /// room[..3].copy_from_slice(b"abc"); // what a `read` into `room` returned
+    /// r.commit(3).unwrap();
+    /// assert_eq!(&*r.buffered(), b"abc");
+    /// let room = r.spare_capacity(16).len();
+    /// assert_eq!(
+    ///     r.commit(room + 1),
+    ///     Err(ReadError::InvalidArgument(InvalidArgument::CommitOverflow))
+    /// );
+    /// assert_eq!(r.len(), 3); // nothing taken
+    /// ```
     pub fn commit(&mut self, n: usize) -> Result<(), ReadError<E>> {
         self.check_feed()?;
         if !self.buf.commit(n) {
@@ -254,6 +382,19 @@ impl<E> Reader<E> {
     }
 
     /// The transport reached EOF (asyncio's `feed_eof`). Idempotent.
+    ///
+    /// ```
+    /// use reader_core::Reader;
+    /// use std::task::Poll;
+    ///
+    /// let mut r: Reader<()> = Reader::default();
+    /// r.feed(b"no newline").unwrap();
+    /// assert!(r.readline().is_pending());
+    /// r.feed_eof();
+    /// r.feed_eof(); // idempotent
+    /// assert_eq!(r.readline(), Poll::Ready(Ok("no newline".into()))); // what is left
+    /// assert_eq!(r.readline(), Poll::Ready(Ok("".into()))); // then nothing
+    /// ```
     pub fn feed_eof(&mut self) {
         self.eof = true;
     }
@@ -261,6 +402,19 @@ impl<E> Reader<E> {
     /// Stores an error (asyncio's `set_exception`), replacing any earlier
     /// one. Every read reports it from now on; buffered bytes stay
     /// available to [`take_buffered`](Self::take_buffered).
+    ///
+    /// ```
+    /// use reader_core::{ReadError, Reader};
+    /// use std::task::Poll;
+    ///
+    /// let mut r: Reader<&str> = Reader::default();
+    /// r.feed(b"unread").unwrap();
+    /// r.set_error("timeout");
+    /// r.set_error("reset"); // replaces it
+    /// assert_eq!(r.readline(), Poll::Ready(Err(ReadError::Stored("reset"))));
+    /// assert_eq!(r.read(0), Poll::Ready(Err(ReadError::Stored("reset")))); // even read(0)
+    /// assert_eq!(&r.take_buffered()[..], b"unread"); // not lost
+    /// ```
     pub fn set_error(&mut self, error: E) {
         self.error = Some(error);
         if let Some(collected) = self.collected.take() {
@@ -272,6 +426,22 @@ impl<E> Reader<E> {
     /// stream over to something else (a TLS layer after `start_tls`,
     /// another protocol). Nothing is lost: this includes bytes that a
     /// `read_to_eof` had gathered when an error arrived.
+    ///
+    /// ```
+    /// use reader_core::Reader;
+    /// use std::task::Poll;
+    ///
+    /// let mut r: Reader<()> = Reader::default();
+    /// r.feed(b"STARTTLS\r\n\x16\x03\x01").unwrap(); // the command, then a ClientHello
+    /// assert_eq!(r.readuntil(b"\r\n"), Poll::Ready(Ok("STARTTLS\r\n".into())));
+    /// assert_eq!(&r.take_buffered()[..], b"\x16\x03\x01"); // for the TLS layer
+    /// assert!(r.is_empty());
+    ///
+    /// r.feed(b"gathered").unwrap();
+    /// assert!(r.read_to_eof().is_pending());
+    /// r.set_error(()); // asyncio would lose the bytes its read(-1) gathered
+    /// assert_eq!(&r.take_buffered()[..], b"gathered");
+    /// ```
     #[must_use = "the bytes are removed from the reader: dropping them loses them"]
     pub fn take_buffered(&mut self) -> BytesMut {
         self.collected = None;
@@ -288,6 +458,22 @@ impl<E: Clone> Reader<E> {
     /// buffered, once something is; an empty `Bytes` at EOF. The limit does
     /// not cap it. `read(0)` is an empty `Bytes` at once, or the stored
     /// error.
+    ///
+    /// ```
+    /// use reader_core::Reader;
+    /// use std::task::Poll;
+    ///
+    /// let mut r: Reader<()> = Reader::new(4).unwrap();
+    /// assert!(r.read(100).is_pending()); // nothing yet
+    /// r.feed(b"0123456789").unwrap();
+    /// assert_eq!(r.read(100), Poll::Ready(Ok("0123456789".into()))); // not capped by the limit
+    /// r.feed(b"abc").unwrap();
+    /// assert_eq!(r.read(2), Poll::Ready(Ok("ab".into()))); // at most n
+    /// assert_eq!(r.read(0), Poll::Ready(Ok("".into())));
+    /// r.feed_eof();
+    /// assert_eq!(r.read(100), Poll::Ready(Ok("c".into())));
+    /// assert_eq!(r.read(100), Poll::Ready(Ok("".into()))); // EOF
+    /// ```
     pub fn read(&mut self, n: usize) -> Poll<Result<Bytes, ReadError<E>>> {
         self.begin()?;
         if n == 0 {
@@ -310,6 +496,19 @@ impl<E: Clone> Reader<E> {
     /// an error arrives meanwhile, asyncio has lost them; here they stay in
     /// the buffer for [`take_buffered`](Self::take_buffered). If the read is
     /// abandoned, the next read sees them again.
+    ///
+    /// ```
+    /// use reader_core::Reader;
+    /// use std::task::Poll;
+    ///
+    /// let mut r: Reader<()> = Reader::new(4).unwrap();
+    /// r.feed(b"0123456789").unwrap();
+    /// assert!(r.read_to_eof().is_pending());
+    /// r.feed(b"abcdef").unwrap();
+    /// assert!(!r.reading_paused()); // what it gathered is out of flow control
+    /// r.feed_eof();
+    /// assert_eq!(r.read_to_eof(), Poll::Ready(Ok("0123456789abcdef".into())));
+    /// ```
     pub fn read_to_eof(&mut self) -> Poll<Result<Bytes, ReadError<E>>> {
         self.begin()?;
         if self.eof {
@@ -324,6 +523,21 @@ impl<E: Clone> Reader<E> {
     /// Exactly `n` bytes (asyncio's `readexactly`). At EOF with fewer than
     /// `n` buffered, fails with [`ReadError::Incomplete`] carrying them all.
     /// Not capped by the limit: a large `n` keeps reading resumed.
+    ///
+    /// ```
+    /// use reader_core::{ReadError, Reader};
+    /// use std::task::Poll;
+    ///
+    /// let mut r: Reader<()> = Reader::new(4).unwrap();
+    /// r.feed(b"header+b").unwrap();
+    /// assert_eq!(r.readexactly(7), Poll::Ready(Ok("header+".into()))); // beyond the limit
+    /// assert!(r.readexactly(4).is_pending()); // "b" is not enough
+    /// r.feed_eof();
+    /// assert_eq!(
+    ///     r.readexactly(4),
+    ///     Poll::Ready(Err(ReadError::Incomplete { partial: "b".into(), expected: Some(4) }))
+    /// );
+    /// ```
     pub fn readexactly(&mut self, n: usize) -> Poll<Result<Bytes, ReadError<E>>> {
         self.begin()?;
         if n == 0 {
@@ -396,7 +610,7 @@ impl<E: Clone> Reader<E> {
     /// [`ReadError::Incomplete`] (carrying the whole buffer) at EOF.
     ///
     /// ```
-    /// use reader_core::Reader;
+    /// use reader_core::{ReadError, Reader};
     /// use std::task::Poll;
     ///
     /// let mut r: Reader<()> = Reader::new(64).unwrap();
@@ -405,6 +619,17 @@ impl<E: Clone> Reader<E> {
     /// assert_eq!(head, Poll::Ready(Ok("GET / HTTP/1.0\r\nHost: x\r\n\r\n".into())));
     /// let word = r.readuntil(&[b"dy".as_slice(), b"o"]);
     /// assert_eq!(word, Poll::Ready(Ok("bo".into())));
+    ///
+    /// let mut r: Reader<()> = Reader::new(4).unwrap();
+    /// r.feed(b"too long;").unwrap();
+    /// let overrun = ReadError::LimitOverrun { consumed: 8, separator_found: true };
+    /// assert_eq!(r.readuntil(b";"), Poll::Ready(Err(overrun)));
+    /// assert_eq!(r.len(), 9); // left in place
+    /// assert!(r.read(9).is_ready());
+    /// r.feed(b"ab").unwrap();
+    /// r.feed_eof();
+    /// let incomplete = ReadError::Incomplete { partial: "ab".into(), expected: None };
+    /// assert_eq!(r.readuntil(b";"), Poll::Ready(Err(incomplete)));
     /// ```
     #[inline]
     pub fn readuntil<'s>(
@@ -430,6 +655,22 @@ impl<E: Clone> Reader<E> {
     /// after dropping it: through its newline when that was buffered, and
     /// the whole buffer otherwise, in which case the rest of the long line,
     /// arriving later, reads as a line of its own (asyncio's rule).
+    ///
+    /// ```
+    /// use reader_core::{ReadError, Reader};
+    /// use std::task::Poll;
+    ///
+    /// let mut r: Reader<()> = Reader::new(4).unwrap();
+    /// r.feed(b"ok\nway too long\nend\n").unwrap();
+    /// assert_eq!(r.readline(), Poll::Ready(Ok("ok\n".into())));
+    /// let too_long = ReadError::LineTooLong { discarded: 13, separator_found: true };
+    /// assert_eq!(r.readline(), Poll::Ready(Err(too_long))); // dropped
+    /// assert_eq!(r.readline(), Poll::Ready(Ok("end\n".into())));
+    /// r.feed(b"tail").unwrap();
+    /// r.feed_eof();
+    /// assert_eq!(r.readline(), Poll::Ready(Ok("tail".into()))); // at EOF, what is left
+    /// assert_eq!(r.readline(), Poll::Ready(Ok("".into())));
+    /// ```
     #[inline]
     pub fn readline(&mut self) -> Poll<Result<Bytes, ReadError<E>>> {
         self.begin()?;
@@ -486,6 +727,21 @@ impl<E: Clone> Reader<E> {
 
     /// [`readuntil`](Self::readuntil) without building a `Bytes`: the chunk
     /// is borrowed from the buffer and valid until the next call.
+    ///
+    /// ```
+    /// use reader_core::{ReadError, Reader};
+    /// use std::task::Poll;
+    ///
+    /// let mut r: Reader<()> = Reader::default();
+    /// r.feed(b"key=value;").unwrap();
+    /// let Poll::Ready(Ok(key)) = r.readuntil_borrowed(&[b"=".as_slice(), b":"]) else {
+    ///     unreachable!()
+    /// };
+    /// assert_eq!(key, b"key=");
+    /// r.feed_eof();
+    /// let rest = r.readuntil_borrowed(b"\n"); // no separator before EOF
+    /// assert!(matches!(rest, Poll::Ready(Err(ReadError::Incomplete { .. }))));
+    /// ```
     #[inline]
     pub fn readuntil_borrowed<'s>(
         &mut self,

@@ -125,6 +125,28 @@ impl Default for OpenOptions {
 
 impl OpenOptions {
     /// Sets [`limit`](Self::limit).
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let long_line = |_r: StreamReader, w: StreamWriter| async move {
+    /// #     let _ = w.write(b"a line longer than eight bytes\n");
+    /// # };
+    /// # let server = start_server(rt.clone(), long_line, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// # let port = server.local_addrs()[0].port();
+    /// let options = OpenOptions::default().limit(8);
+    /// let (mut reader, _writer) = open_connection(&*rt, "127.0.0.1", port, options).await?;
+    /// assert_eq!(reader.limit(), 8);
+    /// assert!(matches!(reader.readline().await, Err(ReadError::LineTooLong { .. })));
+    /// // Zero is refused before any network activity.
+    /// let zero = OpenOptions::default().limit(0);
+    /// let refused = open_connection(&*rt, "127.0.0.1", port, zero).await;
+    /// assert!(matches!(refused, Err(ConnectError::InvalidArgument(ArgumentError::ZeroLimit))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use = "builder methods return the changed value"]
     pub fn limit(mut self, limit: usize) -> Self {
         self.limit = limit;
@@ -132,6 +154,29 @@ impl OpenOptions {
     }
     /// Binds to `addr` before connecting: sets
     /// [`local_addrs`](Self::local_addrs) to this one address.
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let greet = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     let _ = w.write(b"hello\n");
+    /// #     let _ = r.read_to_eof().await;
+    /// # };
+    /// # let server = start_server(rt.clone(), greet, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// # let port = server.local_addrs()[0].port();
+    /// let options = OpenOptions::default().local_addr("127.0.0.1:0".parse()?);
+    /// let (_reader, writer) = open_connection(&*rt, "127.0.0.1", port, options).await?;
+    /// let local = writer.sockname().and_then(Address::as_inet).unwrap();
+    /// assert!(local.ip().is_loopback() && local.port() != 0);
+    /// // It must be of the remote address's family.
+    /// let v6 = OpenOptions::default().local_addr("[::1]:0".parse()?);
+    /// let error = open_connection(&*rt, "127.0.0.1", port, v6).await.unwrap_err();
+    /// assert!(error.to_string().contains("no matching local address"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use = "builder methods return the changed value"]
     pub fn local_addr(mut self, addr: SocketAddr) -> Self {
         self.local_addrs = vec![addr];
@@ -140,11 +185,59 @@ impl OpenOptions {
     /// Sets [`local_addrs`](Self::local_addrs): several local addresses,
     /// e.g. one IPv4 and one IPv6 address, tried in order for the attempts
     /// of their family.
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # use std::net::SocketAddr;
+    /// # let greet = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     let _ = w.write(b"hello\n");
+    /// #     let _ = r.read_to_eof().await;
+    /// # };
+    /// # let server = start_server(rt.clone(), greet, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// # let port = server.local_addrs()[0].port();
+    /// let v6: SocketAddr = "[::1]:0".parse()?;
+    /// let v4: SocketAddr = "127.0.0.1:0".parse()?;
+    /// // An IPv4 remote address cannot use an IPv6 local address...
+    /// let only_v6 = OpenOptions::default().local_addrs([v6]);
+    /// let error = open_connection(&*rt, "127.0.0.1", port, only_v6).await.unwrap_err();
+    /// assert!(error.to_string().contains("no matching local address"));
+    /// // ...so each attempt uses the first address of its own family.
+    /// let options = OpenOptions::default().local_addrs([v6, v4]);
+    /// let (_reader, writer) = open_connection(&*rt, "127.0.0.1", port, options).await?;
+    /// assert!(writer.sockname().and_then(Address::as_inet).unwrap().is_ipv4());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     pub fn local_addrs(mut self, addrs: impl IntoIterator<Item = SocketAddr>) -> Self {
         self.local_addrs = addrs.into_iter().collect();
         self
     }
     /// Sets [`family`](Self::family).
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let greet = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     let _ = w.write(b"hello\n");
+    /// #     let _ = r.read_to_eof().await;
+    /// # };
+    /// # let server = start_server(rt.clone(), greet, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// # let port = server.local_addrs()[0].port();
+    /// let v4 = OpenOptions::default().family(Family::Ipv4);
+    /// let (_reader, writer) = open_connection(&*rt, "localhost", port, v4).await?;
+    /// assert!(writer.peername().and_then(Address::as_inet).unwrap().is_ipv4());
+    /// // No address of the family: asyncio's error, without any connection attempt.
+    /// let v6 = OpenOptions::default().family(Family::Ipv6);
+    /// let error = open_connection(&*rt, "127.0.0.1", port, v6).await.unwrap_err();
+    /// assert_eq!(error.to_string(), "getaddrinfo() returned empty list");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use = "builder methods return the changed value"]
     pub fn family(mut self, family: Family) -> Self {
         self.family = family;
@@ -159,13 +252,34 @@ impl OpenOptions {
     /// whose IPv6 address is black-holed by a broken network: RFC 8305
     /// recommends 250 ms.
     ///
-    /// ```no_run
-    /// # async fn f(rt: &dyn streams_common::runtime::Runtime) -> Result<(), streams_common::ConnectError> {
-    /// use std::time::Duration;
-    /// use streams_common::{open_connection, OpenOptions};
-    /// let options = OpenOptions::default().happy_eyeballs_delay(Duration::from_millis(250));
-    /// let (reader, writer) = open_connection(rt, "example.com", 80, options).await?;
-    /// # Ok(()) }
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # use std::time::Duration;
+    /// # let refused_v6 = {
+    /// #     let s = socket2::Socket::new(socket2::Domain::IPV6, socket2::Type::STREAM, None)?;
+    /// #     s.bind(&std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 0)).into())?;
+    /// #     s // never listens
+    /// # };
+    /// # let working_v6 = std::net::TcpListener::bind("[::1]:0")?;
+    /// # let working_v4 = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// # let peer = |w: &StreamWriter| w.peername().and_then(Address::as_inet).unwrap();
+    /// // Two IPv6 addresses, the first refusing, then an IPv4 one.
+    /// let addrs = vec![
+    ///     refused_v6.local_addr()?.as_socket().unwrap(),
+    ///     working_v6.local_addr()?,
+    ///     working_v4.local_addr()?,
+    /// ];
+    /// let options = OpenOptions::default().happy_eyeballs_delay(Duration::from_secs(60));
+    /// let (_reader, writer) = open_connection_addrs(&*rt, addrs, options).await?;
+    /// // Connected at once: a failed attempt starts the next one without waiting
+    /// // for the delay. And with a delay, the families alternate (as with
+    /// // `interleave(1)`): the IPv4 address was tried second.
+    /// assert_eq!(peer(&writer), working_v4.local_addr()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
     /// ```
     #[must_use = "builder methods return the changed value"]
     pub fn happy_eyeballs_delay(mut self, delay: Duration) -> Self {
@@ -173,12 +287,66 @@ impl OpenOptions {
         self
     }
     /// Sets [`interleave`](Self::interleave).
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # use std::time::Duration;
+    /// # let refused_v6 = {
+    /// #     let s = socket2::Socket::new(socket2::Domain::IPV6, socket2::Type::STREAM, None)?;
+    /// #     s.bind(&std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 0)).into())?;
+    /// #     s // never listens
+    /// # };
+    /// # let working_v6 = std::net::TcpListener::bind("[::1]:0")?;
+    /// # let working_v4 = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// # let peer = |w: &StreamWriter| w.peername().and_then(Address::as_inet).unwrap();
+    /// // Two IPv6 addresses, the first refusing, then an IPv4 one.
+    /// let addrs = vec![
+    ///     refused_v6.local_addr()?.as_socket().unwrap(),
+    ///     working_v6.local_addr()?,
+    ///     working_v4.local_addr()?,
+    /// ];
+    /// // In the given order: the second IPv6 address answers.
+    /// let (_r, writer) = open_connection_addrs(&*rt, addrs.clone(), OpenOptions::default()).await?;
+    /// assert_eq!(peer(&writer), working_v6.local_addr()?);
+    /// // Interleaved: one IPv6 address, then one IPv4 address, ...
+    /// let options = OpenOptions::default().interleave(1);
+    /// let (_r, writer) = open_connection_addrs(&*rt, addrs.clone(), options).await?;
+    /// assert_eq!(peer(&writer), working_v4.local_addr()?);
+    /// // 0 keeps the given order, even with a delay (which implies 1).
+    /// let delay = Duration::from_secs(60);
+    /// let options = OpenOptions::default().happy_eyeballs_delay(delay).interleave(0);
+    /// let (_r, writer) = open_connection_addrs(&*rt, addrs, options).await?;
+    /// assert_eq!(peer(&writer), working_v6.local_addr()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use = "builder methods return the changed value"]
     pub fn interleave(mut self, first_family_count: usize) -> Self {
         self.interleave = Some(first_family_count);
         self
     }
     /// Sets [`all_errors`](Self::all_errors).
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let refusing = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+    /// # refusing.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())?; // never listens
+    /// # let refused = refusing.local_addr()?.as_socket().unwrap();
+    /// // `refused` answers with a reset.
+    /// let error = open_connection_addrs(&*rt, vec![refused], OpenOptions::default()).await;
+    /// assert!(matches!(error, Err(ConnectError::Io(_)))); // one error: as it is
+    /// let options = OpenOptions::default().all_errors(true);
+    /// let error = open_connection_addrs(&*rt, vec![refused], options).await;
+    /// assert!(matches!(error, Err(ConnectError::All(errors)) if errors.len() == 1)); // a group
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use = "builder methods return the changed value"]
     pub fn all_errors(mut self, all_errors: bool) -> Self {
         self.all_errors = all_errors;
@@ -186,14 +354,37 @@ impl OpenOptions {
     }
     /// Sets [`ssl`](Self::ssl): connect with TLS.
     ///
-    /// ```no_run
-    /// # async fn f(rt: &dyn streams_common::runtime::Runtime) -> Result<(), Box<dyn std::error::Error>> {
-    /// use streams_common::{open_connection, OpenOptions, TlsClient};
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let echo = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     while let Ok(line) = r.readline().await {
+    /// #         if line.is_empty() || w.write(&line).is_err() { break }
+    /// #     }
+    /// # };
+    /// # use streams_common::tls::rustls::{pki_types::PrivateKeyDer, RootCertStore};
+    /// # let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])?;
+    /// # let key = PrivateKeyDer::try_from(made.signing_key.serialize_der())?;
+    /// # let server_config = tls::server_config(vec![made.cert.der().clone()], key)?;
+    /// # let mut roots = RootCertStore::empty();
+    /// # roots.add(made.cert.der().clone())?;
+    /// # let client = TlsClient::with_roots(roots)?;
+    /// # let server = start_server(rt.clone(), echo, "127.0.0.1".into(), 0, ServerOptions::default().ssl(server_config)).await?;
+    /// # let port = server.local_addrs()[0].port();
+    /// // A TLS server with a self-signed certificate, which `client` trusts.
+    /// let options = OpenOptions::default().ssl(client);
+    /// let (mut reader, writer) = open_connection(&*rt, "127.0.0.1", port, options).await?;
+    /// assert!(writer.is_tls());
+    /// writer.write(b"secret\n")?;
+    /// assert_eq!(reader.readline().await?, "secret\n");
+    /// // asyncio's ssl=True (the Mozilla roots) does not trust that certificate.
     /// let options = OpenOptions::default().ssl(TlsClient::new()?);
-    /// let (mut reader, writer) = open_connection(rt, "example.com", 443, options).await?;
-    /// writer.write(b"GET / HTTP/1.0\r\nHost: example.com\r\n\r\n")?;
-    /// let status = reader.readline().await?;
-    /// # Ok(()) }
+    /// let error = open_connection(&*rt, "127.0.0.1", port, options).await;
+    /// assert!(matches!(error, Err(ConnectError::Tls(_))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
     /// ```
     #[must_use = "builder methods return the changed value"]
     pub fn ssl(mut self, client: TlsClient) -> Self {
@@ -201,17 +392,116 @@ impl OpenOptions {
         self
     }
     /// Sets [`server_hostname`](Self::server_hostname).
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let greet = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     let _ = w.write(b"hello\n");
+    /// #     let _ = r.read_to_eof().await;
+    /// # };
+    /// # use streams_common::tls::rustls::{pki_types::PrivateKeyDer, RootCertStore};
+    /// # let made = rcgen::generate_simple_self_signed(vec!["localhost".into()])?;
+    /// # let key = PrivateKeyDer::try_from(made.signing_key.serialize_der())?;
+    /// # let server_config = tls::server_config(vec![made.cert.der().clone()], key)?;
+    /// # let mut roots = RootCertStore::empty();
+    /// # roots.add(made.cert.der().clone())?;
+    /// # let client = TlsClient::with_roots(roots)?;
+    /// # let server = start_server(rt.clone(), greet, "127.0.0.1".into(), 0, ServerOptions::default().ssl(server_config)).await?;
+    /// # let port = server.local_addrs()[0].port();
+    /// // The server's certificate names `localhost` only.
+    /// let by_address = OpenOptions::default().ssl(client.clone());
+    /// let error = open_connection(&*rt, "127.0.0.1", port, by_address).await;
+    /// assert!(matches!(error, Err(ConnectError::Tls(_)))); // not the name checked
+    /// let by_name = OpenOptions::default().ssl(client).server_hostname("localhost");
+    /// let (mut reader, _writer) = open_connection(&*rt, "127.0.0.1", port, by_name).await?;
+    /// assert_eq!(reader.readline().await?, "hello\n");
+    /// // Without `ssl`, it is refused (asyncio's ValueError).
+    /// let plain = OpenOptions::default().server_hostname("localhost");
+    /// let error = open_connection(&*rt, "127.0.0.1", port, plain).await;
+    /// assert!(matches!(
+    ///     error,
+    ///     Err(ConnectError::InvalidArgument(ArgumentError::ServerHostnameWithoutSsl))
+    /// ));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     pub fn server_hostname(mut self, name: impl Into<String>) -> Self {
         self.server_hostname = Some(name.into());
         self
     }
     /// Sets [`ssl_handshake_timeout`](Self::ssl_handshake_timeout).
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # use std::time::Duration;
+    /// # use streams_common::tls::rustls::{pki_types::PrivateKeyDer, RootCertStore};
+    /// # let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])?;
+    /// # let key = PrivateKeyDer::try_from(made.signing_key.serialize_der())?;
+    /// # let server_config = tls::server_config(vec![made.cert.der().clone()], key)?;
+    /// # let mut roots = RootCertStore::empty();
+    /// # roots.add(made.cert.der().clone())?;
+    /// # let client = TlsClient::with_roots(roots)?;
+    /// // A peer that accepts the connection and never answers the handshake.
+    /// let silent = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let port = silent.local_addr()?.port();
+    /// let options = OpenOptions::default()
+    ///     .ssl(client)
+    ///     .ssl_handshake_timeout(Duration::from_millis(100));
+    /// let error = open_connection(&*rt, "127.0.0.1", port, options).await;
+    /// assert!(matches!(error, Err(ConnectError::Tls(TlsError::HandshakeTimeout(_)))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use = "builder methods return the changed value"]
     pub fn ssl_handshake_timeout(mut self, timeout: Duration) -> Self {
         self.ssl_handshake_timeout = Some(timeout);
         self
     }
     /// Sets [`ssl_shutdown_timeout`](Self::ssl_shutdown_timeout).
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # use std::time::Duration;
+    /// # let greet = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     let _ = w.write(b"hello\n");
+    /// #     let _ = r.read_to_eof().await;
+    /// # };
+    /// # use streams_common::tls::rustls::{pki_types::PrivateKeyDer, RootCertStore};
+    /// # let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])?;
+    /// # let key = PrivateKeyDer::try_from(made.signing_key.serialize_der())?;
+    /// # let server_config = tls::server_config(vec![made.cert.der().clone()], key)?;
+    /// # let mut roots = RootCertStore::empty();
+    /// # roots.add(made.cert.der().clone())?;
+    /// # let client = TlsClient::with_roots(roots)?;
+    /// # let server = start_server(rt.clone(), greet, "127.0.0.1".into(), 0, ServerOptions::default().ssl(server_config)).await?;
+    /// # let port = server.local_addrs()[0].port();
+    /// // How long `close()` waits for the server's close_notify.
+    /// let options = OpenOptions::default()
+    ///     .ssl(client.clone())
+    ///     .ssl_shutdown_timeout(Duration::from_secs(5));
+    /// let (mut reader, writer) = open_connection(&*rt, "127.0.0.1", port, options).await?;
+    /// assert_eq!(reader.readline().await?, "hello\n");
+    /// writer.close();
+    /// writer.wait_closed().await?; // the server answered in time
+    /// // Without `ssl`, it is refused (asyncio's ValueError).
+    /// let plain = OpenOptions::default().ssl_shutdown_timeout(Duration::from_secs(5));
+    /// let error = open_connection(&*rt, "127.0.0.1", port, plain).await;
+    /// assert!(matches!(
+    ///     error,
+    ///     Err(ConnectError::InvalidArgument(ArgumentError::ShutdownTimeoutWithoutSsl))
+    /// ));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use = "builder methods return the changed value"]
     pub fn ssl_shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.ssl_shutdown_timeout = Some(timeout);

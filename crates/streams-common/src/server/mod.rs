@@ -344,6 +344,22 @@ impl Server {
 
     /// The local addresses of the listening sockets (asyncio's `sockets`);
     /// empty after [`close`](Self::close).
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let handler = |_r: StreamReader, _w: StreamWriter| async {};
+    /// let server = start_server(rt, handler, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// let sockets = server.sockets();
+    /// assert_eq!(sockets.len(), 1);
+    /// assert!(matches!(sockets[0], Address::Inet(a) if a.port() != 0)); // the port picked
+    /// server.close();
+    /// assert!(server.sockets().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use]
     pub fn sockets(&self) -> Vec<Address> {
         let st = self.inner.lock();
@@ -355,12 +371,52 @@ impl Server {
 
     /// The TCP addresses of the listening sockets (with the ports the
     /// system picked for port 0).
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let echo = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     while let Ok(line) = r.readline().await {
+    /// #         if line.is_empty() || w.write(&line).is_err() { break }
+    /// #     }
+    /// # };
+    /// let server = start_server(rt.clone(), echo, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// let addr = server.local_addrs()[0];
+    /// assert!(addr.ip().is_loopback() && addr.port() != 0); // the port the system picked
+    /// let (mut reader, writer) = open_connection(&*rt, "127.0.0.1", addr.port(), OpenOptions::default()).await?;
+    /// writer.write(b"hi\n")?;
+    /// assert_eq!(reader.readline().await?, "hi\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use]
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.sockets().iter().filter_map(Address::as_inet).collect()
     }
 
     /// Whether the server accepts connections.
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let greet = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     let _ = w.write(b"hello\n");
+    /// #     let _ = r.read_to_eof().await;
+    /// # };
+    /// let options = ServerOptions::default().start_serving(false);
+    /// let server = start_server(rt, greet, "127.0.0.1".into(), 0, options).await?;
+    /// assert!(!server.is_serving()); // bound, not yet listening
+    /// server.start_serving().await?;
+    /// assert!(server.is_serving());
+    /// server.close();
+    /// assert!(!server.is_serving());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use]
     pub fn is_serving(&self) -> bool {
         self.inner.lock().serving
@@ -368,6 +424,29 @@ impl Server {
 
     /// Starts listening and accepting; idempotent. Fails with
     /// [`ServerError::Closed`] after [`close`](Self::close).
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let greet = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     let _ = w.write(b"hello\n");
+    /// #     let _ = r.read_to_eof().await;
+    /// # };
+    /// let options = ServerOptions::default().start_serving(false);
+    /// let server = start_server(rt.clone(), greet, "127.0.0.1".into(), 0, options).await?;
+    /// let port = server.local_addrs()[0].port();
+    /// assert!(open_connection(&*rt, "127.0.0.1", port, OpenOptions::default()).await.is_err()); // refused
+    /// server.start_serving().await?;
+    /// server.start_serving().await?; // idempotent
+    /// let (mut reader, _writer) = open_connection(&*rt, "127.0.0.1", port, OpenOptions::default()).await?;
+    /// assert_eq!(reader.readline().await?, "hello\n");
+    /// server.close();
+    /// assert!(matches!(server.start_serving().await, Err(ServerError::Closed)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     pub async fn start_serving(&self) -> Result<(), ServerError> {
         self.inner.start_serving()
     }
@@ -376,24 +455,115 @@ impl Server {
     /// removes its socket file if it is still its own). Idempotent.
     /// Accepted connections stay open (see
     /// [`close_clients`](Self::close_clients)).
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let echo = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     while let Ok(line) = r.readline().await {
+    /// #         if line.is_empty() || w.write(&line).is_err() { break }
+    /// #     }
+    /// # };
+    /// let server = start_server(rt.clone(), echo, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// let port = server.local_addrs()[0].port();
+    /// let (mut reader, writer) = open_connection(&*rt, "127.0.0.1", port, OpenOptions::default()).await?;
+    /// writer.write(b"one\n")?;
+    /// assert_eq!(reader.readline().await?, "one\n"); // accepted and served
+    /// server.close();
+    /// server.close(); // idempotent
+    /// // No new connection...
+    /// assert!(open_connection(&*rt, "127.0.0.1", port, OpenOptions::default()).await.is_err());
+    /// // ...but the accepted one goes on.
+    /// writer.write(b"two\n")?;
+    /// assert_eq!(reader.readline().await?, "two\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     pub fn close(&self) {
         self.inner.close();
     }
 
     /// Closes every accepted connection that is still open, after sending
     /// what they buffered.
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let greet = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     let _ = w.write(b"hello\n");
+    /// #     let _ = r.read_to_eof().await;
+    /// # };
+    /// let server = start_server(rt.clone(), greet, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// let port = server.local_addrs()[0].port();
+    /// let (mut reader, _writer) = open_connection(&*rt, "127.0.0.1", port, OpenOptions::default()).await?;
+    /// assert_eq!(reader.readline().await?, "hello\n"); // accepted
+    /// server.close();
+    /// server.close_clients();
+    /// assert_eq!(reader.readline().await?, ""); // EOF: the server closed its end
+    /// server.wait_closed().await;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     pub fn close_clients(&self) {
         let clients = self.inner.lock().end_clients(Ending::Close);
         clients.iter().for_each(|c| c.close());
     }
 
     /// Aborts every accepted connection that is still open.
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let greet = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     let _ = w.write(b"hello\n");
+    /// #     let _ = r.read_to_eof().await;
+    /// # };
+    /// let server = start_server(rt.clone(), greet, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// let port = server.local_addrs()[0].port();
+    /// let (mut reader, _writer) = open_connection(&*rt, "127.0.0.1", port, OpenOptions::default()).await?;
+    /// assert_eq!(reader.readline().await?, "hello\n"); // accepted
+    /// server.close();
+    /// server.abort_clients(); // closed at once, without sending what they buffered
+    /// assert_eq!(reader.readline().await?, "");
+    /// server.wait_closed().await;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     pub fn abort_clients(&self) {
         let clients = self.inner.lock().end_clients(Ending::Abort);
         clients.iter().for_each(|c| c.abort());
     }
 
     /// How many accepted connections are still open.
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let greet = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     let _ = w.write(b"hello\n");
+    /// #     let _ = r.read_to_eof().await;
+    /// # };
+    /// let server = start_server(rt.clone(), greet, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// let port = server.local_addrs()[0].port();
+    /// assert_eq!(server.client_count(), 0);
+    /// let (mut reader, writer) = open_connection(&*rt, "127.0.0.1", port, OpenOptions::default()).await?;
+    /// assert_eq!(reader.readline().await?, "hello\n"); // accepted: counted
+    /// assert_eq!(server.client_count(), 1);
+    /// writer.close(); // the client leaves
+    /// server.close();
+    /// server.wait_closed().await;
+    /// assert_eq!(server.client_count(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use]
     pub fn client_count(&self) -> usize {
         self.inner.lock().clients.len()
@@ -403,6 +573,36 @@ impl Server {
     /// connection's accept, so a connection still being set up counts). A
     /// handler may go on after its connection has ended, so this can be
     /// more than [`client_count`](Self::client_count).
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// // A handler that goes on after its connection has ended, until told to stop.
+    /// let (stop, stopped) = futures::channel::oneshot::channel::<()>();
+    /// let stopped = std::sync::Mutex::new(Some(stopped));
+    /// let handler = move |_reader: StreamReader, writer: StreamWriter| {
+    ///     let stopped = stopped.lock().unwrap().take();
+    ///     async move {
+    ///         writer.close();
+    ///         if let Some(stopped) = stopped {
+    ///             let _ = stopped.await;
+    ///         }
+    ///     }
+    /// };
+    /// let server = start_server(rt.clone(), handler, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// let port = server.local_addrs()[0].port();
+    /// let (mut reader, _writer) = open_connection(&*rt, "127.0.0.1", port, OpenOptions::default()).await?;
+    /// assert_eq!(reader.readline().await?, ""); // the handler closed the connection...
+    /// server.close();
+    /// assert_eq!(server.handler_count(), 1); // ...and still runs
+    /// stop.send(()).unwrap();
+    /// server.wait_closed().await;
+    /// assert_eq!((server.client_count(), server.handler_count()), (0, 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use]
     pub fn handler_count(&self) -> usize {
         self.inner.lock().handlers
@@ -415,6 +615,29 @@ impl Server {
     /// or until [`close`](Self::close) is called on a handle kept
     /// elsewhere. This is what asyncio does with a server nobody refers
     /// to.
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let greet = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     let _ = w.write(b"hello\n");
+    /// #     let _ = r.read_to_eof().await;
+    /// # };
+    /// let server = start_server(rt.clone(), greet, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// let port = server.local_addrs()[0].port();
+    /// drop(server); // the last handle: the server is closed
+    /// assert!(open_connection(&*rt, "127.0.0.1", port, OpenOptions::default()).await.is_err());
+    ///
+    /// let server = start_server(rt.clone(), greet, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// let port = server.local_addrs()[0].port();
+    /// server.detach(); // no handle left, and still serving
+    /// let (mut reader, _writer) = open_connection(&*rt, "127.0.0.1", port, OpenOptions::default()).await?;
+    /// assert_eq!(reader.readline().await?, "hello\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     pub fn detach(self) {
         self.inner.lock().detached = true;
     }
@@ -441,12 +664,26 @@ impl Server {
     /// still runs; a handler that never returns after its connection has
     /// ended therefore keeps this waiting, where asyncio's would not.
     ///
-    /// ```no_run
-    /// # async fn f(server: streams_common::Server) {
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let greet = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     let _ = w.write(b"hello\n");
+    /// #     let _ = r.read_to_eof().await;
+    /// # };
+    /// # let server = start_server(rt.clone(), greet, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// # let port = server.local_addrs()[0].port();
+    /// # let (mut reader, _writer) = open_connection(&*rt, "127.0.0.1", port, OpenOptions::default()).await?;
+    /// # assert_eq!(reader.readline().await?, "hello\n"); // accepted
     /// server.close(); // stop accepting
-    /// server.close_clients(); // optional: end the connections now
+    /// assert_eq!(server.client_count(), 1); // the accepted connection goes on...
+    /// server.close_clients(); // ...until ended here (or by the peer)
     /// server.wait_closed().await; // every connection and handler is done
-    /// # }
+    /// assert_eq!((server.client_count(), server.handler_count()), (0, 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
     /// ```
     pub async fn wait_closed(&self) {
         poll_fn(|cx| self.poll_closed(cx)).await
@@ -459,6 +696,32 @@ impl Server {
     ///
     /// Fails if the server is already closed or another `serve_forever` is
     /// running.
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let greet = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     let _ = w.write(b"hello\n");
+    /// #     let _ = r.read_to_eof().await;
+    /// # };
+    /// let server = start_server(rt.clone(), greet, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// let port = server.local_addrs()[0].port();
+    /// let client = async {
+    ///     let (mut reader, _writer) = open_connection(&*rt, "127.0.0.1", port, OpenOptions::default()).await?;
+    ///     assert_eq!(reader.readline().await?, "hello\n");
+    ///     server.close(); // from another task: serve_forever returns once
+    ///     server.close_clients(); // every connection and handler is done
+    ///     Ok::<_, Box<dyn std::error::Error>>(())
+    /// };
+    /// let (served, talked) = futures::join!(server.serve_forever(), client);
+    /// served?;
+    /// talked?;
+    /// assert!(matches!(server.serve_forever().await, Err(ServerError::Closed)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     pub async fn serve_forever(&self) -> Result<(), ServerError> {
         {
             let mut st = self.inner.lock();

@@ -134,48 +134,223 @@ impl fmt::Debug for ServerOptions {
 
 impl ServerOptions {
     /// Sets [`limit`](Self::limit).
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// let handler = |mut reader: StreamReader, writer: StreamWriter| async move {
+    ///     loop {
+    ///         let answer = match reader.readline().await {
+    ///             Ok(line) if line.is_empty() => break, // EOF
+    ///             Ok(_) => "ok\n",
+    ///             Err(ReadError::LineTooLong { .. }) => "too long\n", // dropped
+    ///             Err(_) => break,
+    ///         };
+    ///         let _ = writer.write(answer.as_bytes());
+    ///     }
+    /// };
+    /// let options = ServerOptions::default().limit(8);
+    /// let server = start_server(rt.clone(), handler, "127.0.0.1".into(), 0, options).await?;
+    /// # let port = server.local_addrs()[0].port();
+    /// # let (mut reader, writer) = open_connection(&*rt, "127.0.0.1", port, OpenOptions::default()).await?;
+    /// writer.write(b"short\n")?;
+    /// assert_eq!(reader.readline().await?, "ok\n");
+    /// writer.write(b"longer than eight bytes\n")?;
+    /// assert_eq!(reader.readline().await?, "too long\n");
+    /// // asyncio accepts limit=0, then fails every connection: refused up front here.
+    /// let zero = ServerOptions::default().limit(0);
+    /// let refused = start_server(rt, handler, "127.0.0.1".into(), 0, zero).await;
+    /// assert!(matches!(refused, Err(ServerError::InvalidArgument(ArgumentError::ZeroLimit))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use = "the options are returned, not changed in place"]
     pub fn limit(mut self, limit: usize) -> Self {
         self.limit = limit;
         self
     }
     /// Sets [`family`](Self::family).
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let greet = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     let _ = w.write(b"hello\n");
+    /// #     let _ = r.read_to_eof().await;
+    /// # };
+    /// let hosts = ["127.0.0.1", "::1"];
+    /// let server = start_server(rt.clone(), greet, hosts.into(), 0, ServerOptions::default()).await?;
+    /// assert_eq!(server.local_addrs().len(), 2);
+    /// let options = ServerOptions::default().family(Family::Ipv4);
+    /// let server = start_server(rt, greet, hosts.into(), 0, options).await?;
+    /// let addrs = server.local_addrs();
+    /// assert!(addrs.len() == 1 && addrs[0].is_ipv4()); // ::1 left out
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use = "the options are returned, not changed in place"]
     pub fn family(mut self, family: Family) -> Self {
         self.family = family;
         self
     }
     /// Sets [`backlog`](Self::backlog).
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let greet = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     let _ = w.write(b"hello\n");
+    /// #     let _ = r.read_to_eof().await;
+    /// # };
+    /// assert_eq!(ServerOptions::default().backlog, 100); // asyncio's
+    /// // How many connections the kernel completes and queues before they are
+    /// // accepted: the argument of listen(), called when serving starts.
+    /// let options = ServerOptions::default().backlog(1000);
+    /// let server = start_server(rt.clone(), greet, "127.0.0.1".into(), 0, options).await?;
+    /// # let port = server.local_addrs()[0].port();
+    /// # let (mut reader, _writer) = open_connection(&*rt, "127.0.0.1", port, OpenOptions::default()).await?;
+    /// # assert_eq!(reader.readline().await?, "hello\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use = "the options are returned, not changed in place"]
     pub fn backlog(mut self, backlog: i32) -> Self {
         self.backlog = backlog;
         self
     }
     /// Sets [`reuse_address`](Self::reuse_address).
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let greet = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     let _ = w.write(b"hello\n");
+    /// #     let _ = r.read_to_eof().await;
+    /// # };
+    /// let old = start_server(rt.clone(), greet, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// let port = old.local_addrs()[0].port();
+    /// let (mut reader, _writer) = open_connection(&*rt, "127.0.0.1", port, OpenOptions::default()).await?;
+    /// assert_eq!(reader.readline().await?, "hello\n"); // accepted
+    /// old.close(); // its listening socket is closed, its connection is not
+    /// // Without SO_REUSEADDR, that connection keeps the port from being bound again...
+    /// let no_reuse = ServerOptions::default().reuse_address(false);
+    /// assert!(start_server(rt.clone(), greet, "127.0.0.1".into(), port, no_reuse).await.is_err());
+    /// // ...with it (the default, as asyncio's on POSIX), a new server can take over.
+    /// let new = start_server(rt.clone(), greet, "127.0.0.1".into(), port, ServerOptions::default()).await?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use = "the options are returned, not changed in place"]
     pub fn reuse_address(mut self, on: bool) -> Self {
         self.reuse_address = on;
         self
     }
     /// Sets [`reuse_port`](Self::reuse_port).
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let greet = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     let _ = w.write(b"hello\n");
+    /// #     let _ = r.read_to_eof().await;
+    /// # };
+    /// let options = ServerOptions::default().reuse_port(true);
+    /// let first = start_server(rt.clone(), greet, "127.0.0.1".into(), 0, options.clone()).await?;
+    /// let port = first.local_addrs()[0].port();
+    /// // A second server on the same port (the kernel spreads the connections):
+    /// let second = start_server(rt.clone(), greet, "127.0.0.1".into(), port, options).await?;
+    /// // Without the option, the port is taken.
+    /// let taken = start_server(rt.clone(), greet, "127.0.0.1".into(), port, ServerOptions::default()).await;
+    /// assert!(taken.is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use = "the options are returned, not changed in place"]
     pub fn reuse_port(mut self, on: bool) -> Self {
         self.reuse_port = on;
         self
     }
     /// Sets [`keep_alive`](Self::keep_alive).
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// // Accepted connections inherit the listening socket's SO_KEEPALIVE.
+    /// let handler = |_reader: StreamReader, writer: StreamWriter| async move {
+    ///     let on = writer.with_socket(|s| s.keepalive()).and_then(Result::ok);
+    ///     let _ = writer.write(format!("{on:?}\n").as_bytes());
+    /// };
+    /// let options = ServerOptions::default().keep_alive(true);
+    /// let server = start_server(rt.clone(), handler, "127.0.0.1".into(), 0, options).await?;
+    /// # let port = server.local_addrs()[0].port();
+    /// # let (mut reader, _writer) = open_connection(&*rt, "127.0.0.1", port, OpenOptions::default()).await?;
+    /// assert_eq!(reader.readline().await?, "Some(true)\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use = "the options are returned, not changed in place"]
     pub fn keep_alive(mut self, on: bool) -> Self {
         self.keep_alive = on;
         self
     }
     /// Sets [`start_serving`](Self::start_serving).
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let greet = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     let _ = w.write(b"hello\n");
+    /// #     let _ = r.read_to_eof().await;
+    /// # };
+    /// let options = ServerOptions::default().start_serving(false);
+    /// let server = start_server(rt.clone(), greet, "127.0.0.1".into(), 0, options).await?;
+    /// let port = server.local_addrs()[0].port(); // bound: the port is known...
+    /// assert!(open_connection(&*rt, "127.0.0.1", port, OpenOptions::default()).await.is_err());
+    /// server.start_serving().await?; // ...and listening from here on
+    /// let (mut reader, _writer) = open_connection(&*rt, "127.0.0.1", port, OpenOptions::default()).await?;
+    /// assert_eq!(reader.readline().await?, "hello\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use = "the options are returned, not changed in place"]
     pub fn start_serving(mut self, on: bool) -> Self {
         self.start_serving = on;
         self
     }
     /// Sets [`on_handler_error`](Self::on_handler_error).
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// use futures::StreamExt;
+    /// let (report, mut reports) = futures::channel::mpsc::unbounded();
+    /// let options = ServerOptions::default().on_handler_error(move |failure, peer| {
+    ///     let _ = report.unbounded_send((failure.to_string(), peer.is_some()));
+    /// });
+    /// let handler = |_reader: StreamReader, _writer: StreamWriter| async { Err::<(), _>("bad request") };
+    /// let server = start_server(rt.clone(), handler, "127.0.0.1".into(), 0, options).await?;
+    /// # let port = server.local_addrs()[0].port();
+    /// # let (_reader, _writer) = open_connection(&*rt, "127.0.0.1", port, OpenOptions::default()).await?;
+    /// assert_eq!(reports.next().await, Some(("bad request".to_string(), true)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use = "the options are returned, not changed in place"]
     pub fn on_handler_error(
         mut self,
@@ -185,6 +360,30 @@ impl ServerOptions {
         self
     }
     /// Sets [`cleanup_socket`](Self::cleanup_socket).
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let greet = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     let _ = w.write(b"hello\n");
+    /// #     let _ = r.read_to_eof().await;
+    /// # };
+    /// # let dir = std::env::temp_dir().join(format!("streams-doc-cleanup-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("server.sock");
+    /// let server = start_unix_server(rt.clone(), greet, &path, ServerOptions::default()).await?;
+    /// server.close();
+    /// assert!(!path.exists()); // removed on close
+    /// let options = ServerOptions::default().cleanup_socket(false);
+    /// let server = start_unix_server(rt.clone(), greet, &path, options).await?;
+    /// server.close();
+    /// assert!(path.exists()); // left behind (a later bind removes a stale socket file)
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use = "the options are returned, not changed in place"]
     pub fn cleanup_socket(mut self, on: bool) -> Self {
         self.cleanup_socket = on;
@@ -192,11 +391,37 @@ impl ServerOptions {
     }
     /// Sets [`ssl`](Self::ssl): serve TLS.
     ///
-    /// ```no_run
-    /// # fn f(chain: Vec<rustls::pki_types::CertificateDer<'static>>, key: rustls::pki_types::PrivateKeyDer<'static>) -> Result<(), streams_common::TlsError> {
-    /// use streams_common::{tls, ServerOptions};
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let echo = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     while let Ok(line) = r.readline().await {
+    /// #         if line.is_empty() || w.write(&line).is_err() { break }
+    /// #     }
+    /// # };
+    /// # use streams_common::tls::rustls::{pki_types::PrivateKeyDer, RootCertStore};
+    /// # let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])?;
+    /// # let key = PrivateKeyDer::try_from(made.signing_key.serialize_der())?;
+    /// # let server_config = tls::server_config(vec![made.cert.der().clone()], key)?;
+    /// # let mut roots = RootCertStore::empty();
+    /// # roots.add(made.cert.der().clone())?;
+    /// # let client = TlsClient::with_roots(roots)?;
+    /// # let chain = vec![made.cert.der().clone()];
+    /// # let key = PrivateKeyDer::try_from(made.signing_key.serialize_der())?;
+    /// // `chain` and `key`: the server's certificates (leaf first) and its key.
     /// let options = ServerOptions::default().ssl(tls::server_config(chain, key)?);
-    /// # Ok(()) }
+    /// let server = start_server(rt.clone(), echo, "127.0.0.1".into(), 0, options).await?;
+    /// # let port = server.local_addrs()[0].port();
+    /// // `client` trusts the server's certificate.
+    /// let tls = OpenOptions::default().ssl(client);
+    /// let (mut reader, writer) = open_connection(&*rt, "127.0.0.1", port, tls).await?;
+    /// assert!(writer.is_tls());
+    /// writer.write(b"secret\n")?;
+    /// assert_eq!(reader.readline().await?, "secret\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
     /// ```
     #[must_use = "the options are returned, not changed in place"]
     pub fn ssl(mut self, config: Arc<rustls::ServerConfig>) -> Self {
@@ -204,12 +429,88 @@ impl ServerOptions {
         self
     }
     /// Sets [`ssl_handshake_timeout`](Self::ssl_handshake_timeout).
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # use std::time::Duration;
+    /// # let greet = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     let _ = w.write(b"hello\n");
+    /// #     let _ = r.read_to_eof().await;
+    /// # };
+    /// # use streams_common::tls::rustls::{pki_types::PrivateKeyDer, RootCertStore};
+    /// # let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])?;
+    /// # let key = PrivateKeyDer::try_from(made.signing_key.serialize_der())?;
+    /// # let server_config = tls::server_config(vec![made.cert.der().clone()], key)?;
+    /// # let mut roots = RootCertStore::empty();
+    /// # roots.add(made.cert.der().clone())?;
+    /// # let client = TlsClient::with_roots(roots)?;
+    /// let options = ServerOptions::default()
+    ///     .ssl(server_config)
+    ///     .ssl_handshake_timeout(Duration::from_millis(100));
+    /// let server = start_server(rt.clone(), greet, "127.0.0.1".into(), 0, options).await?;
+    /// # let port = server.local_addrs()[0].port();
+    /// // A client that never starts the handshake is dropped after 100 ms,
+    /// // without running the handler.
+    /// let (mut reader, _writer) = open_connection(&*rt, "127.0.0.1", port, OpenOptions::default()).await?;
+    /// assert_eq!(reader.read(100).await?, "");
+    /// // Without `ssl`, the option is refused (asyncio's ValueError).
+    /// let plain = ServerOptions::default().ssl_handshake_timeout(Duration::from_secs(5));
+    /// let refused = start_server(rt.clone(), greet, "127.0.0.1".into(), 0, plain).await;
+    /// assert!(matches!(
+    ///     refused,
+    ///     Err(ServerError::InvalidArgument(ArgumentError::HandshakeTimeoutWithoutSsl))
+    /// ));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use = "the options are returned, not changed in place"]
     pub fn ssl_handshake_timeout(mut self, timeout: Duration) -> Self {
         self.ssl_handshake_timeout = Some(timeout);
         self
     }
     /// Sets [`ssl_shutdown_timeout`](Self::ssl_shutdown_timeout).
+    ///
+    /// ```
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # smol::block_on(smol::future::or(async {
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # use std::time::Duration;
+    /// # let greet = |mut r: StreamReader, w: StreamWriter| async move {
+    /// #     let _ = w.write(b"hello\n");
+    /// #     let _ = r.read_to_eof().await;
+    /// # };
+    /// # use streams_common::tls::rustls::{pki_types::PrivateKeyDer, RootCertStore};
+    /// # let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])?;
+    /// # let key = PrivateKeyDer::try_from(made.signing_key.serialize_der())?;
+    /// # let server_config = tls::server_config(vec![made.cert.der().clone()], key)?;
+    /// # let mut roots = RootCertStore::empty();
+    /// # roots.add(made.cert.der().clone())?;
+    /// # let client = TlsClient::with_roots(roots)?;
+    /// // How long closing a TLS connection waits for the client's close_notify.
+    /// let options = ServerOptions::default()
+    ///     .ssl(server_config.clone())
+    ///     .ssl_shutdown_timeout(Duration::from_secs(5));
+    /// let server = start_server(rt.clone(), greet, "127.0.0.1".into(), 0, options).await?;
+    /// // Zero, or the option without `ssl`, is refused before anything is bound.
+    /// let zero = ServerOptions::default().ssl(server_config).ssl_shutdown_timeout(Duration::ZERO);
+    /// let refused = start_server(rt.clone(), greet, "127.0.0.1".into(), 0, zero).await;
+    /// assert!(matches!(
+    ///     refused,
+    ///     Err(ServerError::InvalidArgument(ArgumentError::NonPositiveShutdownTimeout))
+    /// ));
+    /// let plain = ServerOptions::default().ssl_shutdown_timeout(Duration::from_secs(5));
+    /// let refused = start_server(rt.clone(), greet, "127.0.0.1".into(), 0, plain).await;
+    /// assert!(matches!(
+    ///     refused,
+    ///     Err(ServerError::InvalidArgument(ArgumentError::ShutdownTimeoutWithoutSsl))
+    /// ));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use = "the options are returned, not changed in place"]
     pub fn ssl_shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.ssl_shutdown_timeout = Some(timeout);
