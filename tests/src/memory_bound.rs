@@ -5,9 +5,10 @@
 //!   `LineTooLong`: the heap stays within `2 * limit` + one read chunk
 //!   (the receive buffer) + [`OVERHEAD`] (one more read chunk that the
 //!   oldest chunk the reader holds without a copy may pin, and 32 KiB for
-//!   bookkeeping: the same bound that
-//!   `tests/tests/heap_bound.rs` checks deterministically
-//!   over every receive schedule), measured here over real sockets.
+//!   bookkeeping: the bound that `tests/tests/heap_bound.rs` checks
+//!   deterministically over every receive schedule), measured here over
+//!   real sockets, where the count is the whole process's and so also
+//!   holds the runtime's own allocations ([`RUNTIME_SLACK`]).
 //! * Idle connections: after exchanging lines, and while a TLS handshake
 //!   is pending.
 //!
@@ -25,12 +26,16 @@ use streams_common::{ReadError, ServerOptions, StreamReader, StreamWriter};
 
 /// One read chunk: the most a single receive is offered.
 pub const READ_CHUNK: usize = 64 * 1024;
-/// What the process may allocate beyond `2 * limit` and the receive
-/// buffer while the attack runs, besides what it held before: one read
-/// chunk that the oldest chunk the reader holds may pin, and 32 KiB for
-/// wakers, the runtime's task bookkeeping and the chunk queue. (Measured
-/// over 12 runs on each runtime: at most 2L + 74 KB.)
+/// What one connection may hold beyond `2 * limit` and the receive
+/// buffer: one read chunk that the oldest chunk the reader holds may pin,
+/// and 32 KiB for the chunk queue and headers (checked exactly, over every
+/// receive schedule, by `tests/tests/heap_bound.rs`).
 pub const OVERHEAD: usize = READ_CHUNK + 32 * 1024;
+/// What the runtime itself may allocate while the socket test measures the
+/// whole process: task and waker bookkeeping, and a thread async-std's
+/// blocking pool may start (measured: up to 147 KB beyond the connection's
+/// bound in 1 of 12 runs on async-std; within it on Tokio and smol).
+pub const RUNTIME_SLACK: usize = 160 * 1024;
 
 static CURRENT: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
@@ -173,12 +178,12 @@ pub async fn endless_line_stays_within_the_bound<A: Adapter>() {
     for limit in [16 * 1024, 64 * 1024] {
         let bytes = 16 * (2 * limit + READ_CHUNK);
         let growth = endless_line_peak_growth::<A>(limit, bytes).await;
-        let bound = 2 * limit + READ_CHUNK + OVERHEAD;
+        let bound = 2 * limit + READ_CHUNK + OVERHEAD + RUNTIME_SLACK;
         eprintln!("limit {limit}: peak growth {growth} B, bound {bound} B");
         assert!(
             growth <= bound,
             "limit {limit}: the heap grew by {growth} B, over 2 * limit + one read chunk + \
-             {OVERHEAD} B = {bound} B"
+             {OVERHEAD} B + the runtime's {RUNTIME_SLACK} B = {bound} B"
         );
     }
 }

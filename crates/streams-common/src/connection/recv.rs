@@ -2,7 +2,9 @@
 //! the error after them, and the flow-control decision.
 
 use crate::error::StoredError;
+use bytes::{Bytes, BytesMut};
 use reader_core::Reader;
+use std::collections::VecDeque;
 
 /// The most room a receive is offered: one read chunk.
 pub(super) const READ_SIZE: usize = 64 * 1024;
@@ -11,23 +13,31 @@ pub(super) const READ_SIZE: usize = 64 * 1024;
 /// a receive fills it, up to [`READ_SIZE`].
 const SMALL_READ_SIZE: usize = 4 * 1024;
 /// A receive goes into the buffer's remaining room while at least this
-/// much is left; below it, into fresh room of the full size. The reader
-/// holds on to the chunks it was handed, so the room behind them cannot
-/// be reclaimed: asking for the full size every time would allocate (and
-/// zero) a new buffer per receive.
+/// much is left; below it, into the whole buffer again when every chunk
+/// cut from it is gone, else into fresh room of the full size. (The reader
+/// holds on to large chunks it was handed, so the room behind them cannot
+/// be reclaimed while it does: asking for the full size every time would
+/// allocate, and zero, a new buffer per receive.)
 const MIN_RECV_ROOM: usize = 8 * 1024;
 
 /// Received data and events on their way to the reader.
 ///
 /// The application's reader keeps its [`Reader`] to itself, so that
 /// reading a line that is already buffered needs nothing from the
-/// connection; received bytes wait here (the driver receives straight into
-/// this buffer's spare room) and move to the reader without a copy when it
-/// next looks.
+/// connection; received bytes wait here and move to the reader without a
+/// copy when it next looks.
+///
+/// The driver receives straight into `room`, zeroed once when it is
+/// allocated; each receive's bytes are split off it as one chunk (no copy,
+/// no growth: several receives before the reader looks are several chunks,
+/// never a buffer that grows and copies what it holds).
 pub(super) struct Inbox {
-    /// Bytes received: a `Reader` used as a plain receive buffer (its own
-    /// EOF, error and flow control are not used).
-    data: Reader<()>,
+    /// What the next receives write into (its whole length is room).
+    room_buf: BytesMut,
+    /// Chunks received and not yet delivered, in order.
+    chunks: VecDeque<Bytes>,
+    /// Their total length.
+    queued: usize,
     limit: usize,
     /// How many bytes the reader held when it last reported.
     reader_len: usize,
@@ -57,7 +67,9 @@ impl Inbox {
             limit
         };
         Inbox {
-            data: Self::buffer(),
+            room_buf: BytesMut::new(),
+            chunks: VecDeque::new(),
+            queued: 0,
             limit,
             reader_len: 0,
             paused: false,
@@ -71,12 +83,6 @@ impl Inbox {
         }
     }
 
-    /// An empty receive buffer: a `Reader` whose own flow control is not
-    /// used (any limit will do).
-    fn buffer() -> Reader<()> {
-        Reader::new(usize::MAX / 4).unwrap_or_default()
-    }
-
     pub(super) fn limit(&self) -> usize {
         self.limit
     }
@@ -87,7 +93,7 @@ impl Inbox {
     }
 
     pub(super) fn len(&self) -> usize {
-        self.data.len()
+        self.queued
     }
 
     pub(super) fn is_paused(&self) -> bool {
@@ -100,40 +106,46 @@ impl Inbox {
 
     /// Whether the reader has something to take.
     pub(super) fn has_news(&self) -> bool {
-        !self.data.is_empty()
+        self.queued > 0
             || (self.eof && !self.eof_taken)
             || (self.error.is_some() && !self.error_taken)
     }
 
-    /// Room to receive into: at most one read chunk, and never more than
-    /// is left below the pause threshold, so that what the reader and the
-    /// inbox hold never exceeds `2 * limit + 1` bytes (the one byte that
-    /// makes the transport pause), unless the reader waits for more than
-    /// that (then one chunk, as asyncio). Taken from what is left of the
-    /// current buffer while that is at least [`MIN_RECV_ROOM`], else from
-    /// fresh room. Never empty (a receive of 0 bytes means EOF).
+    /// Room to receive into: one read chunk (4 KiB while receives are
+    /// small, growing to 64 KiB while they fill what they are offered),
+    /// cut down to what is left below the pause threshold, but never below
+    /// 4 KiB. So reader and inbox hold at most `2 * limit` and 4 KiB
+    /// (asyncio's bound is `2 * limit` and one whole chunk: it pauses only
+    /// after a receive crossed the threshold), unless the reader waits for
+    /// more than that (a `readexactly(n)` with `n > 2 * limit`: then whole
+    /// chunks, as asyncio). The 4 KiB floor keeps asyncio's answers for
+    /// what arrives in one piece: cut at the threshold, a line over a small
+    /// limit would lose only its head and have its tail read as a line of
+    /// its own, where asyncio drops the whole line. Never empty (a receive
+    /// of 0 bytes means EOF).
     pub(super) fn recv_room(&mut self) -> &mut [u8] {
-        let chunk = self.room;
-        let held = self.data.len().saturating_add(self.reader_len);
+        let held = self.queued.saturating_add(self.reader_len);
         let left = self
             .limit
             .saturating_mul(2)
             .saturating_add(1)
             .saturating_sub(held);
-        // At the threshold but not paused: the reader waits for more than
-        // it may hold (a `readexactly(n)` with `n > 2 * limit`), and
-        // asyncio then receives once more, a whole chunk.
-        let want = if left == 0 { chunk } else { chunk.min(left) };
-        let reuse = MIN_RECV_ROOM.min(want);
-        let min = if self.data.spare_capacity(0).len() >= reuse {
-            reuse
+        let want = if left == 0 {
+            self.room
         } else {
-            want
+            self.room.min(left.max(SMALL_READ_SIZE))
         };
-        let room = self.data.spare_capacity(min);
-        let n = room.len().min(want);
+        let short = want.saturating_sub(self.room_buf.len());
+        if short > 0 && self.room_buf.try_reclaim(short) {
+            // Every chunk cut from it was dropped (delivered by copy, or
+            // read and released): the whole buffer is ours again.
+            self.room_buf.resize(want, 0);
+        } else if self.room_buf.len() < MIN_RECV_ROOM.min(want) {
+            self.room_buf = BytesMut::zeroed(want);
+        }
+        let n = self.room_buf.len().min(want);
         self.offered = n;
-        &mut room[..n]
+        &mut self.room_buf[..n]
     }
 
     /// `n` bytes were written into the room: asyncio pauses the transport
@@ -143,12 +155,13 @@ impl Inbox {
             self.room = self.room.saturating_mul(4).min(READ_SIZE);
         }
         self.last = n;
-        // Cannot fail: n fits the room and EOF is never fed to `data`.
-        let _ = self.data.commit(n);
-        if reader_core::flow::should_pause(
-            self.data.len().saturating_add(self.reader_len),
-            self.limit,
-        ) {
+        let n = n.min(self.room_buf.len());
+        if n > 0 {
+            self.chunks.push_back(self.room_buf.split_to(n).freeze());
+            self.queued += n;
+        }
+        if reader_core::flow::should_pause(self.queued.saturating_add(self.reader_len), self.limit)
+        {
             self.paused = true;
         }
     }
@@ -158,8 +171,8 @@ impl Inbox {
     /// waits. (While the reader still holds data, the chunks it holds share
     /// the buffer's memory: a fresh buffer would only add to it.)
     pub(super) fn nothing_received(&mut self) {
-        if self.data.is_empty() && self.reader_len == 0 && self.room == SMALL_READ_SIZE {
-            self.data = Self::buffer();
+        if self.queued == 0 && self.reader_len == 0 && self.room == SMALL_READ_SIZE {
+            self.room_buf = BytesMut::new();
         }
     }
 
@@ -170,8 +183,13 @@ impl Inbox {
 
     /// Takes the bytes received (the ciphertext that arrived before TLS
     /// was installed).
-    pub(super) fn take_data(&mut self) -> bytes::BytesMut {
-        self.data.take_buffered()
+    pub(super) fn take_data(&mut self) -> BytesMut {
+        let mut all = BytesMut::with_capacity(self.queued);
+        for chunk in self.chunks.drain(..) {
+            all.extend_from_slice(&chunk);
+        }
+        self.queued = 0;
+        all
     }
 
     pub(super) fn set_eof(&mut self) {
@@ -194,23 +212,27 @@ impl Inbox {
     /// Moves everything into the reader: the bytes (without a copy), then
     /// EOF, then the error.
     pub(super) fn deliver_to(&mut self, reader: &mut Reader<StoredError>) {
-        if !self.data.is_empty() {
-            // Cannot fail: EOF is fed to the reader only after the bytes.
-            if self.data.len() < SMALL_READ_SIZE {
-                // A few bytes are copied, so that they do not pin a receive
-                // buffer many times their size while the reader holds them
-                // (a peer dripping bytes would multiply its memory).
-                let _ = reader.feed(&self.data.buffered());
-                drop(self.data.take_buffered());
-            } else {
-                let _ = reader.feed_bytes(self.data.take_buffered().freeze());
+        if self.queued > 0 {
+            // Small chunks are copied, so that they do not pin a receive
+            // buffer many times their size while the reader holds them (a
+            // peer dripping bytes would multiply its memory) and the room
+            // they were cut from is whole again for the next receive; the
+            // rest go over without a copy. Cannot fail: EOF is fed to the
+            // reader only after the bytes.
+            for chunk in self.chunks.drain(..) {
+                let _ = if chunk.len() < SMALL_READ_SIZE {
+                    reader.feed(&chunk)
+                } else {
+                    reader.feed_bytes(chunk)
+                };
             }
+            self.queued = 0;
             if self.last < SMALL_READ_SIZE {
                 // The peer went quiet: offer small rooms again, and let go
-                // of the buffer (what the reader took keeps its memory
-                // alive as long as it needs it; the rest goes with it).
+                // of the room (what the reader took keeps its memory alive
+                // as long as it needs it; the rest goes with it).
                 self.room = SMALL_READ_SIZE;
-                self.data = Self::buffer();
+                self.room_buf = BytesMut::new();
             }
         }
         if self.eof && !self.eof_taken {

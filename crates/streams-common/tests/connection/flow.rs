@@ -6,8 +6,11 @@ use crate::pair::{pattern, Pair};
 use crate::tls;
 use std::task::Poll;
 use streams_common::connection::Wake;
+use streams_common::reader_core::ReadError;
 
 const L: usize = 1000;
+/// The most one receive is offered.
+const READ_CHUNK: usize = 64 * 1024;
 
 /// A client that has sent 20 000 bytes to a server with limit `L` whose
 /// socket buffer holds 500 bytes, after the server paused.
@@ -22,10 +25,9 @@ fn paused_server() -> Pair {
 #[test]
 fn reading_pauses_above_twice_the_limit() {
     let mut p = paused_server();
-    // 4 × 500 = 2000 is not above 2L; the fifth receive is offered only
-    // the one byte that crosses it: the reader never holds more than
-    // 2L + 1.
-    assert_eq!(p.server.reader.len(), 2 * L + 1);
+    // 4 × 500 = 2000 is not above 2L; the fifth receive crosses it, and
+    // then none is made (asyncio: pause_reading() after data_received).
+    assert_eq!(p.server.reader.len(), 2 * L + 500);
     assert!(p.server.conn.is_reading_paused());
     assert!(p.server.reader.reading_paused());
     assert!(p.server.conn.recv_room().is_none());
@@ -34,18 +36,18 @@ fn reading_pauses_above_twice_the_limit() {
     assert_eq!(p.to_server.len(), 500);
     assert_eq!(
         p.client.conn.write_buffer_size(),
-        20_000 - (2 * L + 1) - 500
+        20_000 - (2 * L + 500) - 500
     );
     // Nothing moves while the reader does not read.
     p.drive();
-    assert_eq!(p.server.reader.len(), 2 * L + 1);
+    assert_eq!(p.server.reader.len(), 2 * L + 500);
 }
 
 #[test]
 fn reading_resumes_once_the_reader_is_down_to_the_limit() {
     let mut p = paused_server();
     let _ = p.server.take_wakes();
-    // Down to L + 1: still paused (the band between L and 2L keeps it).
+    // Down to L + 500: still paused (the band between L and 2L keeps it).
     let Poll::Ready(Ok(b)) = p.server.reader.read(L) else {
         panic!()
     };
@@ -54,10 +56,10 @@ fn reading_resumes_once_the_reader_is_down_to_the_limit() {
     assert!(p.server.conn.is_reading_paused());
     assert!(!p.server.take_wakes().contains(Wake::DRIVER));
     p.drive();
-    assert_eq!(p.server.reader.len(), L + 1);
+    assert_eq!(p.server.reader.len(), L + 500);
 
-    // One more byte: at L the driver is told to receive again.
-    let Poll::Ready(Ok(_)) = p.server.reader.read(1) else {
+    // 500 more: at L the driver is told to receive again.
+    let Poll::Ready(Ok(_)) = p.server.reader.read(500) else {
         panic!()
     };
     p.server.report_reader();
@@ -65,15 +67,15 @@ fn reading_resumes_once_the_reader_is_down_to_the_limit() {
     assert!(p.server.take_wakes().contains(Wake::DRIVER));
     assert!(p.server.conn.recv_room().is_some());
 
-    // Receiving continues until the reader is above 2L again, by one byte.
+    // Receiving continues until the reader is above 2L again.
     p.drive();
-    assert_eq!(p.server.reader.len(), 2 * L + 1);
+    assert_eq!(p.server.reader.len(), 2 * L + 500);
     assert!(p.server.conn.is_reading_paused());
 
     // And everything arrives, in order, then the EOF behind it, as the
     // reader keeps reading.
     p.client.conn.write_eof().unwrap();
-    let mut got = pattern(L + 1).to_vec();
+    let mut got = pattern(L + 500).to_vec();
     for _ in 0..1000 {
         got.extend(p.server.read_available());
         p.drive();
@@ -136,8 +138,9 @@ fn over_tls_reading_pauses_resumes_and_loses_nothing() {
 
 /// An endless line, received in every size of piece, into a reader that
 /// reads on after each `LineTooLong`: what the reader and the connection
-/// hold together never exceeds `2 * limit + 1` bytes (the byte that makes
-/// the transport pause), whatever the sizes of the pieces.
+/// hold together never exceeds `2 * limit` and one read chunk (asyncio's
+/// bound: a receive is at most one chunk, and none is made once more than
+/// `2 * limit` is held), whatever the sizes of the pieces.
 #[test]
 fn an_endless_line_never_makes_the_connection_hold_more_than_twice_the_limit() {
     for capacity in [1, 7, 500, 4096, 70_000] {
@@ -150,7 +153,10 @@ fn an_endless_line_never_makes_the_connection_hold_more_than_twice_the_limit() {
                 break;
             }
             let held = p.server.conn.received_len() + p.server.reader.len();
-            assert!(held <= 2 * L + 1, "pieces of {capacity}: {held} bytes held");
+            assert!(
+                held <= 2 * L + READ_CHUNK,
+                "pieces of {capacity}: {held} bytes held"
+            );
             p.server.sync();
             while let Poll::Ready(Err(_)) = p.server.reader.readline() {
                 overruns += 1;
@@ -162,5 +168,31 @@ fn an_endless_line_never_makes_the_connection_hold_more_than_twice_the_limit() {
             "pieces of {capacity}: the line was never too long"
         );
         assert_eq!(p.client.conn.write_buffer_size(), 0, "pieces of {capacity}");
+    }
+}
+
+/// A line over the limit that arrived in one piece is dropped whole, as
+/// asyncio drops it: the receive takes the whole piece, so `readline` finds
+/// its newline beyond the limit, and the next line is the next line (not
+/// the over-long line's tail).
+#[test]
+fn an_over_long_line_that_arrived_whole_is_dropped_whole() {
+    let mut p = Pair::plain(8);
+    p.client
+        .conn
+        .write(b"longer than eight bytes\nshort\n")
+        .unwrap();
+    p.drive();
+    p.server.sync();
+    match p.server.reader.readline() {
+        Poll::Ready(Err(ReadError::LineTooLong {
+            discarded,
+            separator_found,
+        })) => assert_eq!((discarded, separator_found), (24, true)),
+        other => panic!("{other:?}"),
+    }
+    match p.server.reader.readline() {
+        Poll::Ready(Ok(line)) => assert_eq!(line, "short\n"),
+        other => panic!("{other:?}"),
     }
 }

@@ -17,9 +17,8 @@ use streams_common::StoredError;
 
 use super::wire::Wire;
 
-/// One read chunk: what a receive may bring beyond what a waiting
-/// `readexactly(n)` with `n > 2 * limit` holds (asyncio resumes reading
-/// for it).
+/// One read chunk: what a receive may bring beyond `2 * limit` (or what a
+/// waiting `readexactly(n)` with `n > 2 * limit` holds).
 pub const RECV_SLACK: usize = 64 * 1024;
 /// How many transmits (or receives) one flush makes before it is declared
 /// a livelock.
@@ -533,17 +532,12 @@ impl End {
 
     // ----- invariants ----------------------------------------------------
 
-    /// Reader plus inbox stay within `2 * limit + 1` (the byte that makes
-    /// the transport pause), or, while a read waits for more than that,
-    /// within what it may hold and one receive.
+    /// Reader plus inbox stay within twice the limit (or what the last
+    /// waiting read may hold) and one receive (asyncio's bound; the core
+    /// holds less: see `Inbox::recv_room`).
     pub fn check_memory(&self) {
         let held = self.conn.received_len() + self.reader.len();
-        let pause_at = (2 * self.limit).saturating_add(1);
-        let bound = if self.need >= pause_at {
-            self.need.saturating_add(RECV_SLACK)
-        } else {
-            pause_at
-        };
+        let bound = (2 * self.limit).max(self.need).saturating_add(RECV_SLACK);
         assert!(
             held <= bound,
             "{}: {held} bytes received and unread with limit {} (a waiting read may hold {}): \

@@ -17,9 +17,9 @@ use super::wire::Wire;
 /// Each end writes at most this much (the rest of its writes are cut),
 /// and single-core mode feeds at most this much...
 const MAX_BYTES: usize = 2 * 1024 * 1024;
-/// ... and at most this many times what a paused reader holds
-/// (`2 * limit + 1`): a receiver with a tiny limit takes that much per
-/// round, so this keeps an input's rounds, and the fuzzer's speed, bounded.
+/// ... and at most this many times twice the limit: a receiver with a
+/// tiny limit may take little more per round, so this keeps an input's
+/// rounds, and the fuzzer's speed, bounded.
 const MAX_PAUSES: usize = 1000;
 /// Rounds of [`World::drive`] before the pair is declared livelocked.
 const MAX_ROUNDS: usize = 10_000;
@@ -346,7 +346,7 @@ impl World {
     /// jumps to the next deadline; until nothing changes any more. Then
     /// the final checks.
     pub fn settle(&mut self) {
-        // A productive round may move as little as `2 * limit + 1` bytes
+        // A productive round may move little more than `2 * limit` bytes
         // (a paused reader with a small limit), so what was written (and,
         // in single-core mode, what is in flight) bounds the rounds,
         // beside the deadlines and the handshakes.
