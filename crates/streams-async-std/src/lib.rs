@@ -64,3 +64,6 @@ streams_common::define_api!(
     krate = streams_async_std,
     name = "async-std"
 );
+
+/// The socket2 version the `*_with_socket` functions take sockets of.
+pub use streams_common::socket2;

@@ -18,6 +18,8 @@
 //! An adapter implements [`runtime::Runtime`] and re-exports the API with
 //! its types.
 #![warn(missing_docs)]
+// docs.rs (see Cargo.toml) marks what needs the `tls` feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod connection;
 pub mod happy_eyeballs;
@@ -48,7 +50,9 @@ pub use server::{
     start_unix_server_with_socket, AcceptAction, HandlerErrorHook, HandlerFailure, HandlerOutput,
     Hosts, Server, ServerOptions, ACCEPT_BACKOFF,
 };
-pub use tls::{StartTlsOptions, TlsClient, TlsConfig, TlsError, TlsInfo};
+pub use tls::TlsError;
+#[cfg(feature = "tls")]
+pub use tls::{StartTlsOptions, TlsClient, TlsConfig, TlsInfo};
 pub use write_state::{LimitsError, WriteError};
 
 pub use bytes::{Bytes, BytesMut};

@@ -60,3 +60,6 @@ streams_common::define_api!(
     krate = streams_smol,
     name = "smol"
 );
+
+/// The socket2 version the `*_with_socket` functions take sockets of.
+pub use streams_common::socket2;

@@ -50,3 +50,6 @@ mod runtime;
 pub use runtime::Tokio;
 
 streams_common::define_api!(runtime = Tokio, krate = streams_tokio, name = "Tokio");
+
+/// The socket2 version the `*_with_socket` functions take sockets of.
+pub use streams_common::socket2;

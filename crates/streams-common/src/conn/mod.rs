@@ -124,6 +124,7 @@ pub(crate) struct Shared {
     server_side: bool,
     /// The host a client connection was opened with (the default
     /// `server_hostname` of `start_tls`).
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     host: Option<String>,
 }
 

@@ -1,7 +1,9 @@
 //! What `open_connection` takes: [`OpenOptions`] and [`Family`].
 
-use crate::error::ArgumentError;
-use crate::tls::TlsClient;
+use crate::connection::TlsSession;
+use crate::error::{ArgumentError, ConnectError};
+#[cfg(feature = "tls")]
+use crate::tls::{check_timeouts, TlsClient};
 use reader_core::DEFAULT_LIMIT;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -82,9 +84,11 @@ pub struct OpenOptions {
     /// all their errors as [`ConnectError::All`](crate::ConnectError::All) (even a single one)
     /// instead of combining them.
     pub all_errors: bool,
+    #[cfg(feature = "tls")]
     /// asyncio's `ssl=`: TLS with this client configuration
     /// ([`TlsClient::new`] is asyncio's `ssl=True`). `None`: plaintext.
     pub ssl: Option<TlsClient>,
+    #[cfg(feature = "tls")]
     /// asyncio's `server_hostname=`: the name sent as SNI and checked
     /// against the certificate. Only with [`ssl`](Self::ssl). `None`: the
     /// host passed to `open_connection` (an IP address included; required
@@ -92,12 +96,14 @@ pub struct OpenOptions {
     /// host); `""`: no SNI and no name check (the chain is still
     /// verified).
     pub server_hostname: Option<String>,
+    #[cfg(feature = "tls")]
     /// asyncio's `ssl_handshake_timeout=` (60 s when `None`): a handshake
     /// that takes longer fails with
     /// [`TlsError::HandshakeTimeout`](crate::TlsError::HandshakeTimeout).
     /// Only with [`ssl`](Self::ssl); zero is rejected (after the TCP
     /// connection succeeded, as asyncio does).
     pub ssl_handshake_timeout: Option<Duration>,
+    #[cfg(feature = "tls")]
     /// asyncio's `ssl_shutdown_timeout=` (30 s when `None`): how long
     /// `close()` waits for the peer's close_notify before giving up with
     /// [`TlsError::ShutdownTimeout`](crate::TlsError::ShutdownTimeout).
@@ -114,9 +120,13 @@ impl Default for OpenOptions {
             happy_eyeballs_delay: None,
             interleave: None,
             all_errors: false,
+            #[cfg(feature = "tls")]
             ssl: None,
+            #[cfg(feature = "tls")]
             server_hostname: None,
+            #[cfg(feature = "tls")]
             ssl_handshake_timeout: None,
+            #[cfg(feature = "tls")]
             ssl_shutdown_timeout: None,
         }
     }
@@ -177,6 +187,7 @@ impl OpenOptions {
         self.all_errors = all_errors;
         self
     }
+    #[cfg(feature = "tls")]
     /// Sets [`ssl`](Self::ssl): connect with TLS.
     ///
     /// ```no_run
@@ -192,22 +203,26 @@ impl OpenOptions {
         self.ssl = Some(client);
         self
     }
+    #[cfg(feature = "tls")]
     /// Sets [`server_hostname`](Self::server_hostname).
     pub fn server_hostname(mut self, name: impl Into<String>) -> Self {
         self.server_hostname = Some(name.into());
         self
     }
+    #[cfg(feature = "tls")]
     /// Sets [`ssl_handshake_timeout`](Self::ssl_handshake_timeout).
     pub fn ssl_handshake_timeout(mut self, timeout: Duration) -> Self {
         self.ssl_handshake_timeout = Some(timeout);
         self
     }
+    #[cfg(feature = "tls")]
     /// Sets [`ssl_shutdown_timeout`](Self::ssl_shutdown_timeout).
     pub fn ssl_shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.ssl_shutdown_timeout = Some(timeout);
         self
     }
 
+    #[cfg(feature = "tls")]
     /// asyncio's up-front TLS argument checks (spec 9.1, steps 1–4; 12 for
     /// Unix): the server name to use, if TLS.
     pub(super) fn tls_name(&self, host: Option<&str>) -> Result<Option<String>, ArgumentError> {
@@ -235,5 +250,40 @@ impl OpenOptions {
             }
         }
         Ok(name)
+    }
+
+    /// The client session for a connection that just connected, when
+    /// [`tls_name`](Self::tls_name) named a server (asyncio validates the
+    /// timeouts only now, after connecting).
+    #[cfg(feature = "tls")]
+    pub(super) fn client_session(
+        &self,
+        tls_name: Option<String>,
+    ) -> Result<Option<TlsSession>, ConnectError> {
+        let (Some(client), Some(name)) = (&self.ssl, tls_name) else {
+            return Ok(None);
+        };
+        check_timeouts(self.ssl_handshake_timeout, self.ssl_shutdown_timeout)?;
+        Ok(Some(TlsSession::client(
+            client,
+            &name,
+            self.ssl_handshake_timeout,
+            self.ssl_shutdown_timeout,
+        )?))
+    }
+
+    /// Without the `tls` feature: never a server name (no TLS).
+    #[cfg(not(feature = "tls"))]
+    pub(super) fn tls_name(&self, _host: Option<&str>) -> Result<Option<String>, ArgumentError> {
+        Ok(None)
+    }
+
+    /// Without the `tls` feature: never a session.
+    #[cfg(not(feature = "tls"))]
+    pub(super) fn client_session(
+        &self,
+        _tls_name: Option<String>,
+    ) -> Result<Option<TlsSession>, ConnectError> {
+        Ok(None)
     }
 }

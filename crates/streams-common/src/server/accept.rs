@@ -8,6 +8,7 @@ use super::ServerInner;
 use crate::addr::Address;
 use crate::conn::{new_connection, NewConnection};
 use crate::runtime::Socket;
+#[cfg(feature = "tls")]
 use crate::tls::TlsSetup;
 use std::future::poll_fn;
 use std::io;
@@ -117,6 +118,7 @@ fn connection(inner: &Arc<ServerInner>, id: u64, sock: Box<dyn Socket>, peer: Op
             }
         })
     };
+    #[cfg(feature = "tls")]
     let tls = match &inner.ssl {
         Some(config) => match TlsSetup::server(
             config,
@@ -132,6 +134,8 @@ fn connection(inner: &Arc<ServerInner>, id: u64, sock: Box<dyn Socket>, peer: Op
         },
         None => None,
     };
+    #[cfg(not(feature = "tls"))]
+    let tls = None;
     let conn = NewConnection {
         rt: inner.rt.clone(),
         server_side: true,
