@@ -59,3 +59,8 @@ pub use bytes::{Bytes, BytesMut};
 pub use reader_core;
 pub use reader_core::{Separators, DEFAULT_LIMIT};
 pub use socket2;
+
+/// The crate README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

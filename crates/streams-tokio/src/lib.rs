@@ -53,3 +53,8 @@ streams_common::define_api!(runtime = Tokio, krate = streams_tokio, name = "Toki
 
 /// The socket2 version the `*_with_socket` functions take sockets of.
 pub use streams_common::socket2;
+
+/// The crate README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
