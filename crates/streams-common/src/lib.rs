@@ -31,6 +31,7 @@ mod addr;
 mod api;
 mod conn;
 mod connect;
+mod diag;
 mod error;
 mod server;
 

@@ -85,7 +85,7 @@ impl Shared {
                 Poll::Ready(Ok(0)) => st.core.handle_eof(),
                 Poll::Ready(Ok(n)) => st.core.handle_received(n),
                 Poll::Ready(Err(e)) => {
-                    tracing::debug!("receive failed: {e}");
+                    crate::diag::debug!("receive failed: {e}");
                     st.core.handle_error(e);
                 }
                 Poll::Pending => {
@@ -117,7 +117,7 @@ impl Shared {
                     match r {
                         Poll::Ready(Ok(n)) => st.core.handle_sent(n),
                         Poll::Ready(Err(e)) => {
-                            tracing::debug!("Fatal write error on socket transport: {e}");
+                            crate::diag::debug!("Fatal write error on socket transport: {e}");
                             st.core.handle_error(e);
                         }
                         Poll::Pending => break,

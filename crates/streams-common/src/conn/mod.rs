@@ -303,7 +303,7 @@ pub(crate) fn new_connection(
     if is_tcp {
         // asyncio sets TCP_NODELAY on every TCP stream transport.
         if let Err(e) = sref.set_tcp_nodelay(true) {
-            tracing::debug!("TCP_NODELAY failed: {e}");
+            crate::diag::debug!("TCP_NODELAY failed: {e}");
         }
     }
     let sockname = Address::local_of(&fd);

@@ -62,7 +62,7 @@ impl StreamWriter {
 
     fn after_write(r: Result<Written, WriteError>) -> Result<(), WriteError> {
         if let Written::Dropped { warn: true } = r? {
-            tracing::warn!("socket.send() raised exception.");
+            crate::diag::warning!("socket.send() raised exception.");
         }
         Ok(())
     }

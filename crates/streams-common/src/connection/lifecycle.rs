@@ -51,7 +51,7 @@ impl Connection {
     /// The connection fails with a TLS error (kept inside the `io::Error`
     /// every waiter gets).
     pub(super) fn fail(&mut self, e: TlsError) {
-        tracing::debug!("TLS failure: {e}");
+        crate::diag::debug!("TLS failure: {e}");
         self.lose(Some(e.into()));
     }
 

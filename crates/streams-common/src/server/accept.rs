@@ -90,7 +90,7 @@ pub(super) async fn accept_loop(inner: Arc<ServerInner>, idx: usize) {
             None => return,
             Some(Ok((id, sock, peer))) => connection(&inner, id, sock, peer),
             Some(Err(e)) => match accept_action(&e) {
-                AcceptAction::Skip => tracing::debug!("accept() failed, skipped: {e}"),
+                AcceptAction::Skip => crate::diag::debug!("accept() failed, skipped: {e}"),
                 AcceptAction::Backoff(delay) => {
                     let addr = inner
                         .lock()
@@ -98,7 +98,7 @@ pub(super) async fn accept_loop(inner: Arc<ServerInner>, idx: usize) {
                         .get(idx)
                         .map(|b| b.addr.to_string())
                         .unwrap_or_default();
-                    tracing::error!(socket = %addr, error = %e, "socket.accept() out of system resource");
+                    crate::diag::error!(socket = %addr, error = %e, "socket.accept() out of system resource");
                     inner.rt.sleep(delay).await;
                 }
             },
@@ -127,7 +127,7 @@ fn connection(inner: &Arc<ServerInner>, id: u64, sock: Box<dyn Socket>, peer: Op
         ) {
             Ok(setup) => Some(setup),
             Err(e) => {
-                tracing::error!(error = %e, "SSL setup failed: connection dropped");
+                crate::diag::error!(error = %e, "SSL setup failed: connection dropped");
                 inner.client_gone(id);
                 return;
             }

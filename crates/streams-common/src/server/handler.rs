@@ -94,7 +94,7 @@ pub(super) async fn run_handler(
     peer: Option<Address>,
 ) {
     if let Err(e) = shared.handshake().await {
-        tracing::debug!(error = %e, "SSL handshake failed: connection dropped");
+        crate::diag::debug!(error = %e, "SSL handshake failed: connection dropped");
         shared.abort();
         return;
     }
@@ -132,7 +132,7 @@ pub(super) async fn run_handler(
 /// Emits asyncio's log line for a failed handler and calls the hook.
 fn report(hook: Option<&HandlerErrorHook>, failure: HandlerFailure, peer: Option<&Address>) {
     let peer_text = peer.map(|p| p.to_string()).unwrap_or_default();
-    tracing::error!(peer = %peer_text, error = %failure, "Unhandled exception in client_connected_cb");
+    crate::diag::error!(peer = %peer_text, error = %failure, "Unhandled exception in client_connected_cb");
     if let Some(hook) = hook {
         hook(&failure, peer);
     }
