@@ -127,7 +127,8 @@ macro_rules! define_api {
         ///
         /// The handler may return `()` or a `Result<(), E>`. When it returns an
         /// error or panics, its connection is closed and the failure is reported
-        /// (a `tracing` error event, and [`ServerOptions::on_handler_error`]); the
+        /// (a `tracing` error event with the `tracing` feature, and
+        /// [`ServerOptions::on_handler_error`]); the
         /// server keeps serving. When it returns and drops its writer, the
         /// connection is closed after the buffered bytes are sent.
         ///

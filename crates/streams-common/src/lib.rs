@@ -17,6 +17,17 @@
 //!
 //! An adapter implements [`runtime::Runtime`] and re-exports the API with
 //! its types.
+//!
+//! # Features
+//!
+//! * `tls` (default): TLS with rustls (the `ring` provider, Mozilla roots
+//!   from `webpki-roots`): the `ssl` options, `StreamWriter::start_tls`,
+//!   `tls_info` and the [`tls`] module's configuration. Without it rustls,
+//!   ring and webpki-roots are not built.
+//! * `tracing` (default): diagnostics as `tracing` events (a failed
+//!   handler, accept errors, dropped handshakes); compiled out without it.
+//!
+//! Unix only for now (Linux is tested). Minimum Rust: 1.81.
 #![warn(missing_docs)]
 // docs.rs (see Cargo.toml) marks what needs the `tls` feature.
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -49,6 +49,16 @@
 //! })
 //! # }
 //! ```
+//!
+//! # Features
+//!
+//! * `tls` (default): TLS with rustls (`OpenOptions::ssl`,
+//!   `ServerOptions::ssl`, `StreamWriter::start_tls`); without it rustls,
+//!   ring and webpki-roots are not built.
+//! * `tracing` (default): diagnostics as `tracing` events (a failed
+//!   handler, accept errors, dropped handshakes); compiled out without it.
+//!
+//! Unix only for now (Linux is tested). Minimum Rust: 1.81.
 #![warn(missing_docs)]
 
 mod runtime;
