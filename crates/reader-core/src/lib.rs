@@ -96,3 +96,8 @@ pub use reader::{Reader, DEFAULT_LIMIT, MAX_SPARE_CAPACITY};
 pub use separators::Separators;
 
 pub use bytes::{Bytes, BytesMut};
+
+/// The crate README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -3,6 +3,7 @@
 //! nightly or cargo-fuzz still runs every sequence the fuzzer kept.
 
 mod model;
+mod outside;
 
 use model::checker::Reset;
 use reader_core::Reader;
@@ -10,13 +11,11 @@ use std::panic;
 use std::path::PathBuf;
 use std::task::Poll;
 
-fn corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/ops")
-}
-
 #[test]
 fn corpus_replays_cleanly() {
-    let dir = corpus_dir();
+    let Some(dir) = outside::fuzz_corpus("corpus_replays_cleanly") else {
+        return;
+    };
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
         .map(|entry| entry.unwrap().path())

@@ -20,13 +20,13 @@
 macro_rules! define_api {
     (runtime = $rt:expr, krate = $krate:ident, name = $name:literal $(,)?) => {
         pub use $crate::{
-            clone_io_error, py_sockaddr, runtime::Runtime, socket2, AcceptAction, Address,
-            ArgumentError, Bytes, BytesMut, ConnectError, Family, HandlerErrorHook,
-            HandlerFailure, HandlerOutput, Hosts, IntoLines, LimitsError, Lines, OpenOptions, ReadError,
-            Separators, Server, ServerError, ServerOptions, StartTlsOptions, StoredError,
-            StreamReader, StreamWriter, TlsClient, TlsConfig, TlsError, TlsInfo, UnixAddr,
-            WriteError, DEFAULT_LIMIT, tls,
+            clone_io_error, py_sockaddr, runtime::Runtime, AcceptAction, Address, ArgumentError,
+            Bytes, BytesMut, ConnectError, Family, HandlerErrorHook, HandlerFailure,
+            HandlerOutput, Hosts, IntoLines, LimitsError, Lines, OpenOptions, ReadError, Separators, Server,
+            ServerError, ServerOptions, StoredError, StreamReader, StreamWriter, TlsError,
+            UnixAddr, WriteError, DEFAULT_LIMIT, tls,
         };
+        $crate::__tls_api!();
 
         #[doc = concat!("Opens a TCP connection to `host:port` (asyncio's `open_connection`) on ", $name, ".")]
         ///
@@ -75,7 +75,7 @@ macro_rules! define_api {
         /// # Ok(()) }
         /// ```
         pub async fn open_connection_with_socket(
-            sock: impl ::std::convert::Into<socket2::Socket>,
+            sock: impl ::std::convert::Into<$crate::socket2::Socket>,
             options: OpenOptions,
         ) -> ::std::result::Result<(StreamReader, StreamWriter), ConnectError> {
             $crate::open_connection_with_socket(&$rt, sock.into(), options).await
@@ -111,7 +111,7 @@ macro_rules! define_api {
         /// # Ok(()) }
         /// ```
         pub async fn open_unix_connection_with_socket(
-            sock: impl ::std::convert::Into<socket2::Socket>,
+            sock: impl ::std::convert::Into<$crate::socket2::Socket>,
             options: OpenOptions,
         ) -> ::std::result::Result<(StreamReader, StreamWriter), ConnectError> {
             $crate::open_unix_connection_with_socket(&$rt, sock.into(), options).await
@@ -127,7 +127,8 @@ macro_rules! define_api {
         ///
         /// The handler may return `()` or a `Result<(), E>`. When it returns an
         /// error or panics, its connection is closed and the failure is reported
-        /// (a `tracing` error event, and [`ServerOptions::on_handler_error`]); the
+        /// (a `tracing` error event with the `tracing` feature, and
+        /// [`ServerOptions::on_handler_error`]); the
         /// server keeps serving. When it returns and drops its writer, the
         /// connection is closed after the buffered bytes are sent.
         ///
@@ -183,7 +184,7 @@ macro_rules! define_api {
         /// ```
         pub fn start_server_with_socket<F, Fut>(
             handler: F,
-            sock: impl ::std::convert::Into<socket2::Socket>,
+            sock: impl ::std::convert::Into<$crate::socket2::Socket>,
             options: ServerOptions,
         ) -> ::std::result::Result<Server, ServerError>
         where
@@ -242,7 +243,7 @@ macro_rules! define_api {
         /// ```
         pub fn start_unix_server_with_socket<F, Fut>(
             handler: F,
-            sock: impl ::std::convert::Into<socket2::Socket>,
+            sock: impl ::std::convert::Into<$crate::socket2::Socket>,
             options: ServerOptions,
         ) -> ::std::result::Result<Server, ServerError>
         where
@@ -258,4 +259,24 @@ macro_rules! define_api {
             )
         }
     };
+}
+
+/// The TLS names [`define_api!`](crate::define_api) re-exports, when this
+/// crate has its `tls` feature (the decision follows `streams-common`'s
+/// feature, not the adapter's).
+#[cfg(feature = "tls")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __tls_api {
+    () => {
+        pub use $crate::{StartTlsOptions, TlsClient, TlsConfig, TlsInfo};
+    };
+}
+
+/// Without the `tls` feature there are no TLS names to re-export.
+#[cfg(not(feature = "tls"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __tls_api {
+    () => {};
 }

@@ -98,7 +98,20 @@
 //! limit, the stored error's own kind for the error the connection ended
 //! with; a [`WriteError`] is `BrokenPipe`; an [`ArgumentError`] or a
 //! [`LimitsError`] `InvalidInput`.
+//!
+//! # Features
+//!
+//! * `tls` (default): TLS with rustls (the `ring` provider, Mozilla roots
+//!   from `webpki-roots`): the `ssl` options, `StreamWriter::start_tls`,
+//!   `tls_info` and the [`tls`] module's configuration. Without it rustls,
+//!   ring and webpki-roots are not built.
+//! * `tracing` (default): diagnostics as `tracing` events (a failed
+//!   handler, accept errors, dropped handshakes); compiled out without it.
+//!
+//! Unix only for now (Linux is tested). Minimum Rust: 1.81.
 #![warn(missing_docs)]
+// docs.rs (see Cargo.toml) marks what needs the `tls` feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod connection;
 pub mod happy_eyeballs;
@@ -110,6 +123,7 @@ mod addr;
 mod api;
 mod conn;
 mod connect;
+mod diag;
 mod error;
 mod server;
 
@@ -129,10 +143,17 @@ pub use server::{
     start_unix_server_with_socket, AcceptAction, HandlerErrorHook, HandlerFailure, HandlerOutput,
     Hosts, Server, ServerOptions, ACCEPT_BACKOFF,
 };
-pub use tls::{StartTlsOptions, TlsClient, TlsConfig, TlsError, TlsInfo};
+pub use tls::TlsError;
+#[cfg(feature = "tls")]
+pub use tls::{StartTlsOptions, TlsClient, TlsConfig, TlsInfo};
 pub use write_state::{LimitsError, WriteError};
 
 pub use bytes::{Bytes, BytesMut};
 pub use reader_core;
 pub use reader_core::{Separators, DEFAULT_LIMIT};
 pub use socket2;
+
+/// The crate README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -49,6 +49,16 @@
 //! })
 //! # }
 //! ```
+//!
+//! # Features
+//!
+//! * `tls` (default): TLS with rustls (`OpenOptions::ssl`,
+//!   `ServerOptions::ssl`, `StreamWriter::start_tls`); without it rustls,
+//!   ring and webpki-roots are not built.
+//! * `tracing` (default): diagnostics as `tracing` events (a failed
+//!   handler, accept errors, dropped handshakes); compiled out without it.
+//!
+//! Unix only for now (Linux is tested). Minimum Rust: 1.81.
 #![warn(missing_docs)]
 
 mod runtime;
@@ -60,3 +70,11 @@ streams_common::define_api!(
     krate = streams_smol,
     name = "smol"
 );
+
+/// The socket2 version the `*_with_socket` functions take sockets of.
+pub use streams_common::socket2;
+
+/// The crate README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -15,7 +15,7 @@ pub async fn extra_info_and_nodelay<A: Adapter>() {
     assert_eq!(writer.peername(), Some(&Address::Inet(addr)));
     let local = writer.sockname().and_then(Address::as_inet).unwrap();
     assert!(local.ip().is_loopback());
-    assert_eq!(writer.with_socket(|s| s.nodelay().unwrap()), Some(true));
+    assert_eq!(writer.with_socket(|s| s.tcp_nodelay().unwrap()), Some(true));
     assert!(writer.raw_fd().is_some());
     assert!(writer.is_tcp() && writer.can_write_eof());
     assert_eq!(writer.get_write_buffer_limits(), (16384, 65536));

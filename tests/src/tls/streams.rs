@@ -64,7 +64,7 @@ pub async fn tls_echo_extra_info_and_eof_semantics<A: Adapter>() {
     assert!(info.handshake_complete && !info.server_side);
     // The plain transport's info is still there.
     assert!(writer.peername().is_some() && writer.sockname().is_some());
-    assert_eq!(writer.with_socket(|s| s.nodelay().unwrap()), Some(true));
+    assert_eq!(writer.with_socket(|s| s.tcp_nodelay().unwrap()), Some(true));
     // asyncio's SSL water marks; no half-close.
     assert_eq!(
         writer.get_write_buffer_limits(),

@@ -94,7 +94,7 @@ impl Shared {
                 Poll::Ready(Ok(n)) => st.core.handle_received(n),
                 Poll::Ready(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Poll::Ready(Err(e)) => {
-                    tracing::debug!("receive failed: {e}");
+                    crate::diag::debug!("receive failed: {e}");
                     st.core.handle_error(e);
                 }
                 Poll::Pending => {
@@ -126,7 +126,7 @@ impl Shared {
                     match r {
                         Poll::Ready(Ok(n)) => st.core.handle_sent(n),
                         Poll::Ready(Err(e)) => {
-                            tracing::debug!("Fatal write error on socket transport: {e}");
+                            crate::diag::debug!("Fatal write error on socket transport: {e}");
                             st.core.handle_error(e);
                         }
                         Poll::Pending => break,

@@ -127,6 +127,7 @@ pub(crate) struct Shared {
     server_side: bool,
     /// The host a client connection was opened with (the default
     /// `server_hostname` of `start_tls`).
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     host: Option<String>,
 }
 
@@ -304,8 +305,8 @@ pub(crate) fn new_connection(
     );
     if is_tcp {
         // asyncio sets TCP_NODELAY on every TCP stream transport.
-        if let Err(e) = sref.set_nodelay(true) {
-            tracing::debug!("TCP_NODELAY failed: {e}");
+        if let Err(e) = sref.set_tcp_nodelay(true) {
+            crate::diag::debug!("TCP_NODELAY failed: {e}");
         }
     }
     let sockname = Address::local_of(&fd);

@@ -65,11 +65,13 @@ impl StreamReader {
         }
     }
 
+    #[cfg(feature = "tls")]
     /// Whether this reader belongs to the connection `shared`.
     pub(super) fn is_of(&self, shared: &Arc<Shared>) -> bool {
         Arc::ptr_eq(&self.shared, shared)
     }
 
+    #[cfg(feature = "tls")]
     /// The reader's core (for `start_tls`'s hand-back).
     pub(super) fn core_mut(&mut self) -> &mut Reader<StoredError> {
         &mut self.core

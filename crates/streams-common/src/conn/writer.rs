@@ -2,11 +2,16 @@
 //! [`Connection`](crate::connection::Connection), and the waits on its
 //! events (`drain`, `wait_closed`, the TLS handshake).
 
-use super::{register, Shared, StreamReader};
+#[cfg(feature = "tls")]
+use super::StreamReader;
+use super::{register, Shared};
 use crate::addr::Address;
+#[cfg(feature = "tls")]
 use crate::connection::TlsSession;
 use crate::error::{connection_lost, stored_io_error};
-use crate::tls::{StartTlsOptions, TlsConfig, TlsError, TlsInfo};
+use crate::tls::TlsError;
+#[cfg(feature = "tls")]
+use crate::tls::{StartTlsOptions, TlsConfig, TlsInfo};
 #[cfg(any(feature = "tokio-io", feature = "futures-io"))]
 use crate::write_state::DrainTicket;
 use crate::write_state::{DrainEnd, DrainStart, LimitsError, WriteError, Written};
@@ -18,6 +23,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::Poll;
+#[cfg(feature = "tls")]
 use std::time::Instant;
 
 #[cfg(any(feature = "tokio-io", feature = "futures-io"))]
@@ -77,7 +83,7 @@ impl StreamWriter {
 
     fn after_write(r: Result<Written, WriteError>) -> Result<(), WriteError> {
         if let Written::Dropped { warn: true } = r? {
-            tracing::warn!("socket.send() raised exception.");
+            crate::diag::warning!("socket.send() raised exception.");
         }
         Ok(())
     }
@@ -277,7 +283,7 @@ impl StreamWriter {
     ///
     /// ```no_run
     /// # fn f(writer: &streams_common::StreamWriter) {
-    /// let nodelay = writer.with_socket(|s| s.nodelay());
+    /// let nodelay = writer.with_socket(|s| s.tcp_nodelay());
     /// # }
     /// ```
     pub fn with_socket<T>(&self, f: impl FnOnce(SockRef<'_>) -> T) -> Option<T> {
@@ -306,6 +312,7 @@ impl StreamWriter {
         self.shared.server_side
     }
 
+    #[cfg(feature = "tls")]
     /// What the TLS connection negotiated: the peer's certificate chain,
     /// protocol version, cipher suite, ALPN protocol and SNI name
     /// (asyncio's `get_extra_info('peercert' | 'cipher' | 'ssl_object')`);
@@ -326,6 +333,7 @@ impl StreamWriter {
         self.shared.lock().core.tls_info()
     }
 
+    #[cfg(feature = "tls")]
     /// Upgrades the connection to TLS (asyncio's `StreamWriter.start_tls`,
     /// e.g. after a STARTTLS command): everything buffered is sent in
     /// plaintext first, then the handshake runs on this connection; returns

@@ -10,7 +10,6 @@ use crate::conn::{new_connection, NewConnection, StreamReader, StreamWriter};
 use crate::error::{ArgumentError, ConnectError};
 use crate::happy_eyeballs::{matching_local_addrs, ConnectPlan, Decision, Interleave};
 use crate::runtime::{BoxFuture, Runtime, Socket};
-use crate::tls::{check_timeouts, TlsSetup};
 use socket2::{Domain, SockAddr, SockRef, Type};
 use std::future::{poll_fn, Future};
 use std::io;
@@ -355,19 +354,7 @@ async fn start_tls(
     host: Option<String>,
     tls_name: Option<String>,
 ) -> Result<(StreamReader, StreamWriter), ConnectError> {
-    let tls = match (&options.ssl, tls_name) {
-        (Some(client), Some(name)) => {
-            // asyncio validates the timeouts only now, after connecting.
-            check_timeouts(options.ssl_handshake_timeout, options.ssl_shutdown_timeout)?;
-            Some(TlsSetup::client(
-                client,
-                &name,
-                options.ssl_handshake_timeout,
-                options.ssl_shutdown_timeout,
-            )?)
-        }
-        _ => None,
-    };
+    let tls = options.client_session(tls_name)?;
     let is_tls = tls.is_some();
     let conn = NewConnection {
         rt: rt.handle(),

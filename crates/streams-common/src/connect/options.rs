@@ -1,7 +1,9 @@
 //! What `open_connection` takes: [`OpenOptions`] and [`Family`].
 
-use crate::error::ArgumentError;
-use crate::tls::TlsClient;
+use crate::connection::TlsSession;
+use crate::error::{ArgumentError, ConnectError};
+#[cfg(feature = "tls")]
+use crate::tls::{check_timeouts, TlsClient};
 use reader_core::DEFAULT_LIMIT;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -83,9 +85,11 @@ pub struct OpenOptions {
     /// all their errors as [`ConnectError::All`](crate::ConnectError::All) (even a single one)
     /// instead of combining them.
     pub all_errors: bool,
+    #[cfg(feature = "tls")]
     /// asyncio's `ssl=`: TLS with this client configuration
     /// ([`TlsClient::new`] is asyncio's `ssl=True`). `None`: plaintext.
     pub ssl: Option<TlsClient>,
+    #[cfg(feature = "tls")]
     /// asyncio's `server_hostname=`: the name sent as SNI and checked
     /// against the certificate. Only with [`ssl`](Self::ssl). `None`: the
     /// host passed to `open_connection` (an IP address included; required
@@ -93,12 +97,14 @@ pub struct OpenOptions {
     /// host); `""`: no SNI and no name check (the chain is still
     /// verified).
     pub server_hostname: Option<String>,
+    #[cfg(feature = "tls")]
     /// asyncio's `ssl_handshake_timeout=` (60 s when `None`): a handshake
     /// that takes longer fails with
     /// [`TlsError::HandshakeTimeout`](crate::TlsError::HandshakeTimeout).
     /// Only with [`ssl`](Self::ssl); zero is rejected (after the TCP
     /// connection succeeded, as asyncio does).
     pub ssl_handshake_timeout: Option<Duration>,
+    #[cfg(feature = "tls")]
     /// asyncio's `ssl_shutdown_timeout=` (30 s when `None`): how long
     /// `close()` waits for the peer's close_notify before giving up with
     /// [`TlsError::ShutdownTimeout`](crate::TlsError::ShutdownTimeout).
@@ -115,9 +121,13 @@ impl Default for OpenOptions {
             happy_eyeballs_delay: None,
             interleave: None,
             all_errors: false,
+            #[cfg(feature = "tls")]
             ssl: None,
+            #[cfg(feature = "tls")]
             server_hostname: None,
+            #[cfg(feature = "tls")]
             ssl_handshake_timeout: None,
+            #[cfg(feature = "tls")]
             ssl_shutdown_timeout: None,
         }
     }
@@ -352,6 +362,7 @@ impl OpenOptions {
         self.all_errors = all_errors;
         self
     }
+    #[cfg(feature = "tls")]
     /// Sets [`ssl`](Self::ssl): connect with TLS.
     ///
     /// ```
@@ -391,6 +402,7 @@ impl OpenOptions {
         self.ssl = Some(client);
         self
     }
+    #[cfg(feature = "tls")]
     /// Sets [`server_hostname`](Self::server_hostname).
     ///
     /// ```
@@ -432,6 +444,7 @@ impl OpenOptions {
         self.server_hostname = Some(name.into());
         self
     }
+    #[cfg(feature = "tls")]
     /// Sets [`ssl_handshake_timeout`](Self::ssl_handshake_timeout).
     ///
     /// ```
@@ -463,6 +476,7 @@ impl OpenOptions {
         self.ssl_handshake_timeout = Some(timeout);
         self
     }
+    #[cfg(feature = "tls")]
     /// Sets [`ssl_shutdown_timeout`](Self::ssl_shutdown_timeout).
     ///
     /// ```
@@ -508,6 +522,7 @@ impl OpenOptions {
         self
     }
 
+    #[cfg(feature = "tls")]
     /// asyncio's up-front TLS argument checks (spec 9.1, steps 1–4; 12 for
     /// Unix): the server name to use, if TLS.
     pub(super) fn tls_name(&self, host: Option<&str>) -> Result<Option<String>, ArgumentError> {
@@ -535,5 +550,40 @@ impl OpenOptions {
             }
         }
         Ok(name)
+    }
+
+    /// The client session for a connection that just connected, when
+    /// [`tls_name`](Self::tls_name) named a server (asyncio validates the
+    /// timeouts only now, after connecting).
+    #[cfg(feature = "tls")]
+    pub(super) fn client_session(
+        &self,
+        tls_name: Option<String>,
+    ) -> Result<Option<TlsSession>, ConnectError> {
+        let (Some(client), Some(name)) = (&self.ssl, tls_name) else {
+            return Ok(None);
+        };
+        check_timeouts(self.ssl_handshake_timeout, self.ssl_shutdown_timeout)?;
+        Ok(Some(TlsSession::client(
+            client,
+            &name,
+            self.ssl_handshake_timeout,
+            self.ssl_shutdown_timeout,
+        )?))
+    }
+
+    /// Without the `tls` feature: never a server name (no TLS).
+    #[cfg(not(feature = "tls"))]
+    pub(super) fn tls_name(&self, _host: Option<&str>) -> Result<Option<String>, ArgumentError> {
+        Ok(None)
+    }
+
+    /// Without the `tls` feature: never a session.
+    #[cfg(not(feature = "tls"))]
+    pub(super) fn client_session(
+        &self,
+        _tls_name: Option<String>,
+    ) -> Result<Option<TlsSession>, ConnectError> {
+        Ok(None)
     }
 }

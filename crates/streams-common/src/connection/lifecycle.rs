@@ -1,6 +1,7 @@
 //! Every lifecycle transition of a [`Connection`], in one place (the table
 //! is in the [module docs](super)).
 
+use super::handshake::handshake_failure;
 use super::{Connection, Wake};
 use crate::tls::TlsError;
 use std::io;
@@ -50,10 +51,11 @@ impl Connection {
     /// The connection fails with a TLS error (kept inside the `io::Error`
     /// every waiter gets).
     pub(super) fn fail(&mut self, e: TlsError) {
-        tracing::debug!("TLS failure: {e}");
+        crate::diag::debug!("TLS failure: {e}");
         self.lose(Some(e.into()));
     }
 
+    #[cfg(feature = "tls")]
     /// The peer ended a TLS stream: with close_notify (`clean`), we flush
     /// and answer with ours (Open -> Closing); with a bare EOF the
     /// connection is lost (TLS has no half-open state). The reader gets
@@ -83,7 +85,7 @@ impl Connection {
         }
         let stored = error.map(Arc::new);
         if self.pending_tls.take().is_some() {
-            self.start_tls_failed = Some(Box::new(super::tls::handshake_failure(stored.as_ref())));
+            self.start_tls_failed = Some(Box::new(handshake_failure(stored.as_ref())));
             self.wake |= Wake::HANDSHAKE;
         }
         if let Some(tls) = &mut self.tls {

@@ -92,13 +92,24 @@
 //! ```
 
 mod flush;
+mod handshake;
 mod lifecycle;
 mod linger;
 mod recv;
+#[cfg(feature = "tls")]
+mod tls;
+// Without the `tls` feature the TLS layer's types have no values: the
+// fields that hold them stay `None`, and the code around them is the same.
+#[cfg(not(feature = "tls"))]
+#[path = "no_tls.rs"]
 mod tls;
 
 pub use crate::write_state::{DrainEnd, DrainStart, DrainTicket, LimitsError, WriteError, Written};
-pub use tls::{HandshakeState, TlsSession};
+pub use handshake::HandshakeState;
+#[cfg(feature = "tls")]
+pub use tls::TlsSession;
+#[cfg(not(feature = "tls"))]
+pub(crate) use tls::TlsSession;
 
 use crate::error::StoredError;
 use crate::tls::TlsError;
@@ -261,6 +272,7 @@ impl Connection {
 
     /// A connection that speaks TLS from the start; its handshake deadline
     /// counts from `now`.
+    #[cfg(feature = "tls")]
     #[must_use]
     pub fn with_tls(limit: usize, session: TlsSession, now: Instant) -> Connection {
         let mut c = Connection::new(limit);
@@ -405,6 +417,7 @@ impl Connection {
 
     /// What the TLS session negotiated (still known after the close);
     /// `None` without TLS.
+    #[cfg(feature = "tls")]
     #[must_use]
     pub fn tls_info(&self) -> Option<crate::tls::TlsInfo> {
         self.tls.as_ref().map(|t| t.info())
@@ -688,6 +701,7 @@ impl Connection {
     /// hold unread (a ClientHello that arrived with the last plaintext
     /// line). The handshake deadline counts from `now`. Wait for
     /// [`handshake`](Self::handshake) to leave `Pending`.
+    #[cfg(feature = "tls")]
     pub fn start_tls(
         &mut self,
         session: TlsSession,

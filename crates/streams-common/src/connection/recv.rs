@@ -203,6 +203,7 @@ impl Inbox {
         }
     }
 
+    #[cfg(feature = "tls")]
     /// Whether the reader was given EOF or an error: nothing more is
     /// delivered after that.
     pub(super) fn ended(&self) -> bool {

@@ -2,6 +2,7 @@
 //! rustls, the handshake and its deadline, close_notify and the shutdown
 //! deadline. Plain bytes in memory only; the driver moves the ciphertext.
 
+use super::handshake::{handshake_failure, HandshakeState};
 use super::{Connection, Transmit, Wake};
 use crate::error::StoredError;
 use crate::tls::{TlsClient, TlsError, TlsInfo, TLS_HIGH_WATER, TLS_LOW_WATER, TLS_WRITE_CHUNK};
@@ -112,30 +113,6 @@ impl TlsSession {
     #[must_use]
     pub fn is_server(&self) -> bool {
         matches!(self.conn, rustls::Connection::Server(_))
-    }
-}
-
-/// The TLS handshake, as those waiting for it see it.
-#[derive(Clone, Debug, PartialEq)]
-pub enum HandshakeState {
-    /// Not finished yet.
-    Pending,
-    /// Finished: application data flows.
-    Done,
-    /// Failed; the connection is lost.
-    Failed(TlsError),
-}
-
-/// The handshake failure a connection lost with `e` means.
-pub(super) fn handshake_failure(e: Option<&StoredError>) -> TlsError {
-    match crate::tls::handshake_failure(e.map(|e| &**e)) {
-        // The very error the connection stored: its kind, OS code and
-        // source all reach whoever waits for the handshake.
-        TlsError::Io(failure) => match e {
-            Some(e) => TlsError::Io(e.clone().into()),
-            None => TlsError::Io(failure),
-        },
-        other => other,
     }
 }
 

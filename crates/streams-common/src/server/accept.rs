@@ -8,6 +8,7 @@ use super::{HandlerTask, ServerInner};
 use crate::addr::Address;
 use crate::conn::{new_connection, NewConnection};
 use crate::runtime::Socket;
+#[cfg(feature = "tls")]
 use crate::tls::TlsSetup;
 use std::future::poll_fn;
 use std::io;
@@ -90,7 +91,7 @@ pub(super) async fn accept_loop(inner: Arc<ServerInner>, idx: usize) {
             None => return,
             Some(Ok((id, sock, peer))) => connection(&inner, id, sock, peer),
             Some(Err(e)) => match accept_action(&e) {
-                AcceptAction::Skip => tracing::debug!("accept() failed, skipped: {e}"),
+                AcceptAction::Skip => crate::diag::debug!("accept() failed, skipped: {e}"),
                 AcceptAction::Backoff(delay) => {
                     let addr = inner
                         .lock()
@@ -98,7 +99,7 @@ pub(super) async fn accept_loop(inner: Arc<ServerInner>, idx: usize) {
                         .get(idx)
                         .map(|b| b.addr.to_string())
                         .unwrap_or_default();
-                    tracing::error!(socket = %addr, error = %e, "socket.accept() out of system resource");
+                    crate::diag::error!(socket = %addr, error = %e, "socket.accept() out of system resource");
                     inner.rt.sleep(delay).await;
                 }
             },
@@ -121,6 +122,7 @@ fn connection(inner: &Arc<ServerInner>, id: u64, sock: Box<dyn Socket>, peer: Op
             }
         })
     };
+    #[cfg(feature = "tls")]
     let tls = match &inner.ssl {
         Some(config) => match TlsSetup::server(
             config,
@@ -129,13 +131,15 @@ fn connection(inner: &Arc<ServerInner>, id: u64, sock: Box<dyn Socket>, peer: Op
         ) {
             Ok(setup) => Some(setup),
             Err(e) => {
-                tracing::error!(error = %e, "SSL setup failed: connection dropped");
+                crate::diag::error!(error = %e, "SSL setup failed: connection dropped");
                 inner.client_gone(id);
                 return;
             }
         },
         None => None,
     };
+    #[cfg(not(feature = "tls"))]
+    let tls = None;
     let conn = NewConnection {
         rt: inner.rt.clone(),
         server_side: true,

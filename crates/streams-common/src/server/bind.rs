@@ -40,7 +40,7 @@ fn bind_tcp(addr: SocketAddr, options: &ServerOptions) -> io::Result<Option<sock
         Err(e) => {
             // asyncio skips addresses it cannot create a socket for (no
             // IPv6 on this host, say).
-            tracing::debug!("skipping {addr}: {e}");
+            crate::diag::debug!("skipping {addr}: {e}");
             return Ok(None);
         }
     };
@@ -170,7 +170,7 @@ fn remove_stale_socket(path: &Path) {
     match std::fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_socket() => {
             if let Err(e) = std::fs::remove_file(path) {
-                tracing::error!(
+                crate::diag::error!(
                     "Unable to check or remove stale UNIX socket {}: {e}",
                     path.display()
                 );
@@ -178,7 +178,7 @@ fn remove_stale_socket(path: &Path) {
         }
         Ok(_) => {}
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => tracing::error!(
+        Err(e) => crate::diag::error!(
             "Unable to check or remove stale UNIX socket {}: {e}",
             path.display()
         ),
@@ -189,7 +189,7 @@ pub(super) fn remove_if_ours(c: &UnixCleanup) {
     if let Ok(m) = std::fs::symlink_metadata(&c.path) {
         if m.ino() == c.ino && m.dev() == c.dev {
             if let Err(e) = std::fs::remove_file(&c.path) {
-                tracing::debug!("could not remove {}: {e}", c.path.display());
+                crate::diag::debug!("could not remove {}: {e}", c.path.display());
             }
         }
     }

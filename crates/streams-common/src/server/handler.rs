@@ -146,7 +146,7 @@ pub(super) async fn run_handler(
     peer: Option<Address>,
 ) {
     if let Err(e) = shared.handshake().await {
-        tracing::debug!(error = %e, "SSL handshake failed: connection dropped");
+        crate::diag::debug!(error = %e, "SSL handshake failed: connection dropped");
         shared.abort();
         return;
     }
@@ -188,7 +188,7 @@ pub(super) async fn run_handler(
 /// it).
 fn report(hook: Option<&HandlerErrorHook>, failure: HandlerFailure, peer: Option<&Address>) {
     let peer_text = peer.map(|p| p.to_string()).unwrap_or_default();
-    tracing::error!(peer = %peer_text, error = %failure, "Unhandled exception in client_connected_cb");
+    crate::diag::error!(peer = %peer_text, error = %failure, "Unhandled exception in client_connected_cb");
     match hook {
         Some(hook) => hook(&failure, peer),
         None if !tracing_subscriber_installed() => {
@@ -205,8 +205,15 @@ fn report(hook: Option<&HandlerErrorHook>, failure: HandlerFailure, peer: Option
 
 /// Whether this thread's `tracing` dispatcher (scoped, else global) is a
 /// subscriber rather than the no-op one.
+#[cfg(feature = "tracing")]
 fn tracing_subscriber_installed() -> bool {
     !tracing::dispatcher::get_default(|d| d.is::<tracing::subscriber::NoSubscriber>())
+}
+
+/// Without the `tracing` feature no subscriber can take the report.
+#[cfg(not(feature = "tracing"))]
+fn tracing_subscriber_installed() -> bool {
+    false
 }
 
 /// The most causes a report lists (a chain of sources is user code: a

@@ -29,6 +29,7 @@ use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
+#[cfg(feature = "tls")]
 use std::time::Duration;
 
 /// What the handles, the accept loops and the connections share, behind
@@ -112,8 +113,11 @@ struct ServerInner {
     limit: usize,
     backlog: i32,
     on_error: Option<HandlerErrorHook>,
+    #[cfg(feature = "tls")]
     ssl: Option<Arc<rustls::ServerConfig>>,
+    #[cfg(feature = "tls")]
     ssl_handshake_timeout: Option<Duration>,
+    #[cfg(feature = "tls")]
     ssl_shutdown_timeout: Option<Duration>,
     state: Mutex<ServerState>,
 }
@@ -318,8 +322,11 @@ impl Server {
             limit: options.limit,
             backlog: options.backlog,
             on_error: options.on_handler_error.clone(),
+            #[cfg(feature = "tls")]
             ssl: options.ssl.clone(),
+            #[cfg(feature = "tls")]
             ssl_handshake_timeout: options.ssl_handshake_timeout,
+            #[cfg(feature = "tls")]
             ssl_shutdown_timeout: options.ssl_shutdown_timeout,
             state: Mutex::new(ServerState {
                 bound,

@@ -9,6 +9,7 @@ use crate::error::{ArgumentError, ServerError};
 use reader_core::DEFAULT_LIMIT;
 use std::fmt;
 use std::sync::Arc;
+#[cfg(feature = "tls")]
 use std::time::Duration;
 
 /// The hosts a server binds to (asyncio's `host=` argument): none or `""`
@@ -81,14 +82,17 @@ pub struct ServerOptions {
     /// Unix servers: remove the socket file on close if it is still ours
     /// (asyncio 3.13's `cleanup_socket`, on).
     pub cleanup_socket: bool,
+    #[cfg(feature = "tls")]
     /// asyncio's `ssl=`: serve TLS with this configuration (see
     /// [`crate::tls::server_config`]). Each connection's handler runs once
     /// its handshake is done; a connection whose handshake fails or times
     /// out is dropped without running the handler.
     pub ssl: Option<Arc<rustls::ServerConfig>>,
+    #[cfg(feature = "tls")]
     /// asyncio's `ssl_handshake_timeout=` (60 s when `None`). Only with
     /// [`ssl`](Self::ssl); zero is rejected.
     pub ssl_handshake_timeout: Option<Duration>,
+    #[cfg(feature = "tls")]
     /// asyncio's `ssl_shutdown_timeout=` (30 s when `None`). Only with
     /// [`ssl`](Self::ssl); zero is rejected.
     pub ssl_shutdown_timeout: Option<Duration>,
@@ -106,8 +110,11 @@ impl Default for ServerOptions {
             start_serving: true,
             on_handler_error: None,
             cleanup_socket: true,
+            #[cfg(feature = "tls")]
             ssl: None,
+            #[cfg(feature = "tls")]
             ssl_handshake_timeout: None,
+            #[cfg(feature = "tls")]
             ssl_shutdown_timeout: None,
         }
     }
@@ -115,8 +122,8 @@ impl Default for ServerOptions {
 
 impl fmt::Debug for ServerOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ServerOptions")
-            .field("limit", &self.limit)
+        let mut d = f.debug_struct("ServerOptions");
+        d.field("limit", &self.limit)
             .field("family", &self.family)
             .field("backlog", &self.backlog)
             .field("reuse_address", &self.reuse_address)
@@ -124,11 +131,12 @@ impl fmt::Debug for ServerOptions {
             .field("keep_alive", &self.keep_alive)
             .field("start_serving", &self.start_serving)
             .field("on_handler_error", &self.on_handler_error.is_some())
-            .field("cleanup_socket", &self.cleanup_socket)
-            .field("ssl", &self.ssl.is_some())
+            .field("cleanup_socket", &self.cleanup_socket);
+        #[cfg(feature = "tls")]
+        d.field("ssl", &self.ssl.is_some())
             .field("ssl_handshake_timeout", &self.ssl_handshake_timeout)
-            .field("ssl_shutdown_timeout", &self.ssl_shutdown_timeout)
-            .finish()
+            .field("ssl_shutdown_timeout", &self.ssl_shutdown_timeout);
+        d.finish()
     }
 }
 
@@ -389,6 +397,7 @@ impl ServerOptions {
         self.cleanup_socket = on;
         self
     }
+    #[cfg(feature = "tls")]
     /// Sets [`ssl`](Self::ssl): serve TLS.
     ///
     /// ```
@@ -428,6 +437,7 @@ impl ServerOptions {
         self.ssl = Some(config);
         self
     }
+    #[cfg(feature = "tls")]
     /// Sets [`ssl_handshake_timeout`](Self::ssl_handshake_timeout).
     ///
     /// ```
@@ -471,6 +481,7 @@ impl ServerOptions {
         self.ssl_handshake_timeout = Some(timeout);
         self
     }
+    #[cfg(feature = "tls")]
     /// Sets [`ssl_shutdown_timeout`](Self::ssl_shutdown_timeout).
     ///
     /// ```
@@ -527,15 +538,18 @@ pub(super) fn check_limit(options: &ServerOptions) -> Result<(), ServerError> {
     }
     // asyncio's create_server checks (spec 11.1, steps 2-3); zero
     // timeouts would fail every connection, so they are refused here.
-    if options.ssl.is_none() {
-        if options.ssl_handshake_timeout.is_some() {
-            return Err(ArgumentError::HandshakeTimeoutWithoutSsl.into());
+    #[cfg(feature = "tls")]
+    {
+        if options.ssl.is_none() {
+            if options.ssl_handshake_timeout.is_some() {
+                return Err(ArgumentError::HandshakeTimeoutWithoutSsl.into());
+            }
+            if options.ssl_shutdown_timeout.is_some() {
+                return Err(ArgumentError::ShutdownTimeoutWithoutSsl.into());
+            }
         }
-        if options.ssl_shutdown_timeout.is_some() {
-            return Err(ArgumentError::ShutdownTimeoutWithoutSsl.into());
-        }
+        crate::tls::check_timeouts(options.ssl_handshake_timeout, options.ssl_shutdown_timeout)?;
     }
-    crate::tls::check_timeouts(options.ssl_handshake_timeout, options.ssl_shutdown_timeout)?;
     Ok(())
 }
 

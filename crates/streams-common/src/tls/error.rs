@@ -22,6 +22,7 @@ pub enum TlsError {
     /// name, unknown issuer, expired, missing client certificate), no
     /// common protocol, an alert from the peer, or a peer that does not
     /// speak TLS.
+    #[cfg(feature = "tls")]
     Handshake(rustls::Error),
     /// The peer closed the connection during the handshake (asyncio's bare
     /// `ConnectionResetError()`), e.g. a plaintext server that hung up.
@@ -33,6 +34,7 @@ pub enum TlsError {
     Io(IoFailure),
     /// A TLS protocol error after the handshake (a corrupt record, an
     /// alert).
+    #[cfg(feature = "tls")]
     Protocol(rustls::Error),
     /// `server_hostname` is not a valid DNS name or IP address.
     InvalidServerName(String),
@@ -65,6 +67,7 @@ pub enum TlsError {
     /// [`TlsClient::with_verifier`](super::TlsClient::with_verifier).
     NoNameCheckUnavailable,
     /// Building a configuration failed (bad certificate or key).
+    #[cfg(feature = "tls")]
     Config(rustls::Error),
     /// A client-side `start_tls` on a connection without a host or an IP
     /// peer (a Unix socket) and without `server_hostname`.
@@ -82,12 +85,14 @@ impl TlsError {
             TlsError::ShutdownTimeout => io::ErrorKind::TimedOut,
             TlsError::HandshakeEof => io::ErrorKind::ConnectionReset,
             TlsError::Io(e) => e.io_error().kind(),
+            #[cfg(feature = "tls")]
             TlsError::Handshake(_) | TlsError::Protocol(_) => io::ErrorKind::InvalidData,
+            #[cfg(feature = "tls")]
+            TlsError::Config(_) => io::ErrorKind::InvalidInput,
             TlsError::WriteEofNotSupported => io::ErrorKind::Unsupported,
             TlsError::InvalidServerName(_)
             | TlsError::WrongSide { .. }
             | TlsError::NoNameCheckUnavailable
-            | TlsError::Config(_)
             | TlsError::ServerHostnameRequired
             | TlsError::ForeignReader
             | TlsError::InvalidArgument(_) => io::ErrorKind::InvalidInput,
@@ -98,6 +103,7 @@ impl TlsError {
 
     /// Whether this is a certificate verification failure (asyncio's
     /// `SSLCertVerificationError`).
+    #[cfg(feature = "tls")]
     #[must_use]
     pub fn is_certificate_error(&self) -> bool {
         matches!(
@@ -114,6 +120,7 @@ impl TlsError {
     }
 
     /// The rustls error behind a handshake or protocol failure.
+    #[cfg(feature = "tls")]
     #[must_use]
     pub fn rustls_error(&self) -> Option<&rustls::Error> {
         match self {
@@ -142,14 +149,17 @@ impl fmt::Display for TlsError {
                 py_seconds(*t)
             ),
             TlsError::ShutdownTimeout => f.write_str("SSL shutdown timed out"),
+            #[cfg(feature = "tls")]
             TlsError::Handshake(e) if self.is_certificate_error() => {
                 write!(f, "SSL handshake failed on verifying the certificate: {e}")
             }
+            #[cfg(feature = "tls")]
             TlsError::Handshake(e) => write!(f, "SSL handshake failed: {e}"),
             TlsError::HandshakeEof => {
                 f.write_str("SSL handshake failed: the peer closed the connection")
             }
             TlsError::Io(e) => write!(f, "SSL handshake failed: {}", e.io_error()),
+            #[cfg(feature = "tls")]
             TlsError::Protocol(e) => write!(f, "SSL error: {e}"),
             TlsError::InvalidServerName(n) => write!(f, "invalid server_hostname {n:?}"),
             TlsError::WriteEofNotSupported => {
@@ -173,6 +183,7 @@ impl fmt::Display for TlsError {
                 "an empty server_hostname disables the name check, which needs a TlsClient \
                  built with TlsClient::new, with_roots or with_verifier",
             ),
+            #[cfg(feature = "tls")]
             TlsError::Config(e) => write!(f, "invalid TLS configuration: {e}"),
             TlsError::ServerHostnameRequired => {
                 f.write_str("You must set server_hostname when using ssl without a host")
@@ -186,9 +197,9 @@ impl std::error::Error for TlsError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             TlsError::Io(e) => Some(e.io_error()),
-            _ => self
-                .rustls_error()
-                .map(|e| e as &(dyn std::error::Error + 'static)),
+            #[cfg(feature = "tls")]
+            TlsError::Handshake(e) | TlsError::Protocol(e) | TlsError::Config(e) => Some(e),
+            _ => None,
         }
     }
 }
@@ -345,8 +356,11 @@ mod tests {
         assert_eq!(reported.kind(), io::ErrorKind::TimedOut);
         assert_eq!(t.to_string(), "SSL handshake failed: Connection timed out");
         assert_eq!(reported.to_string(), t.to_string());
-        assert!(!t.is_certificate_error());
-        assert_eq!(t.rustls_error(), None);
+        #[cfg(feature = "tls")]
+        {
+            assert!(!t.is_certificate_error());
+            assert_eq!(t.rustls_error(), None);
+        }
         // io::Error's source is its payload's source: the original error.
         assert_eq!(source_io(&t).kind(), io::ErrorKind::TimedOut);
         assert_eq!(source_io(&reported).to_string(), "Connection timed out");

@@ -46,14 +46,23 @@
 //!   encrypted before has been sent, so at most one chunk's ciphertext is
 //!   outside the count. `drain()` therefore means what it means for plain
 //!   connections.
+//!
+//! Without the crate's `tls` feature (on by default) only [`TlsError`],
+//! [`IoFailure`], [`tls_error`] and the constants remain: the signatures
+//! that name them (`write_eof`, [`ConnectError::Tls`](crate::ConnectError))
+//! do not change with the feature; nothing produces a `TlsError` then.
 
+#[cfg(feature = "tls")]
 mod config;
 mod error;
+#[cfg(feature = "tls")]
 mod info;
+#[cfg(feature = "tls")]
 mod session;
 
 use std::time::Duration;
 
+#[cfg(feature = "tls")]
 pub use rustls;
 
 /// asyncio's default `ssl_handshake_timeout`: 60 s.
@@ -67,15 +76,20 @@ pub const TLS_LOW_WATER: usize = 128 * 1024;
 /// How many plaintext bytes the driver encrypts at a time.
 pub const TLS_WRITE_CHUNK: usize = 64 * 1024;
 
+#[cfg(feature = "tls")]
 pub use config::{
     provider, server_config, server_config_with_client_auth, StartTlsOptions, TlsClient, TlsConfig,
 };
 pub use error::{tls_error, IoFailure, TlsError};
+#[cfg(feature = "tls")]
 pub use info::TlsInfo;
 
 /// The session a connection installs (under its old name, for the
 /// connection setup code).
+#[cfg(feature = "tls")]
 pub(crate) use crate::connection::TlsSession as TlsSetup;
 pub(crate) use error::handshake_failure;
+#[cfg(feature = "tls")]
 pub(crate) use info::info;
+#[cfg(feature = "tls")]
 pub(crate) use session::check_timeouts;
