@@ -37,6 +37,9 @@
 //! ```
 #![warn(missing_docs)]
 
+mod sockets;
+
+pub use sockets::{open_tcp_stream, open_unix_stream};
 pub use streams_smol::{AsyncIo, Spawn};
 
 /// async-std's spawner: `async_std::task::spawn`, detached.
@@ -63,4 +66,13 @@ streams_common::define_api!(
     runtime = AsyncStd::default(),
     krate = streams_async_std,
     name = "async-std"
+);
+streams_common::define_transport_api!(
+    runtime = AsyncStd::default(),
+    krate = streams_async_std,
+    name = "async-std",
+    io = FuturesIo,
+    read = ::async_std::io::Read,
+    write = ::async_std::io::Write,
+    traits = "futures-io's",
 );

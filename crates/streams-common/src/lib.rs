@@ -104,6 +104,7 @@ pub mod connection;
 pub mod happy_eyeballs;
 pub mod runtime;
 pub mod tls;
+pub mod transport;
 pub mod write_state;
 
 mod addr;

@@ -52,11 +52,22 @@
 #![warn(missing_docs)]
 
 mod runtime;
+mod sockets;
 
 pub use runtime::{AsyncIo, Smol, SmolSpawn, Spawn};
+pub use sockets::{open_tcp_stream, open_unix_stream};
 
 streams_common::define_api!(
     runtime = Smol::default(),
     krate = streams_smol,
     name = "smol"
+);
+streams_common::define_transport_api!(
+    runtime = Smol::default(),
+    krate = streams_smol,
+    name = "smol",
+    io = FuturesIo,
+    read = ::smol::io::AsyncRead,
+    write = ::smol::io::AsyncWrite,
+    traits = "futures-io's",
 );

@@ -46,7 +46,18 @@
 #![warn(missing_docs)]
 
 mod runtime;
+mod sockets;
 
 pub use runtime::Tokio;
+pub use sockets::{open_tcp_stream, open_unix_stream};
 
 streams_common::define_api!(runtime = Tokio, krate = streams_tokio, name = "Tokio");
+streams_common::define_transport_api!(
+    runtime = Tokio,
+    krate = streams_tokio,
+    name = "Tokio",
+    io = TokioIo,
+    read = ::tokio::io::AsyncRead,
+    write = ::tokio::io::AsyncWrite,
+    traits = "Tokio's",
+);
