@@ -37,10 +37,13 @@
 //! ```
 #![warn(missing_docs)]
 
+mod process;
 mod sockets;
 
+pub use process::{spawn_process, stderr_writer, stdin_reader, stdout_writer};
 pub use sockets::{open_tcp_stream, open_unix_stream};
-pub use streams_smol::{AsyncIo, Spawn};
+pub use streams_common::process::{Process, ProcessOptions};
+pub use streams_smol::{AsyncIo, Command, Spawn};
 
 /// async-std's spawner: `async_std::task::spawn`, detached.
 #[derive(Clone, Copy, Debug, Default)]

@@ -102,6 +102,7 @@
 
 pub mod connection;
 pub mod happy_eyeballs;
+pub mod process;
 pub mod runtime;
 pub mod tls;
 pub mod transport;

@@ -51,11 +51,17 @@
 //! ```
 #![warn(missing_docs)]
 
+mod process;
 mod runtime;
 mod sockets;
 
+pub use process::{
+    spawn_process, spawn_process_on, stderr_writer, stderr_writer_on, stdin_reader,
+    stdin_reader_on, stdout_writer, stdout_writer_on, Command,
+};
 pub use runtime::{AsyncIo, Smol, SmolSpawn, Spawn};
 pub use sockets::{open_tcp_stream, open_unix_stream};
+pub use streams_common::process::{Process, ProcessOptions};
 
 streams_common::define_api!(
     runtime = Smol::default(),

@@ -5,7 +5,10 @@
 //! instantiates the bodies in `tests/tests/transport_{tokio,smol,async_std}.rs`.
 //!
 //! By subject: `generic` (the generic path's semantics), `pair`
-//! (in-memory pairs) and `tls` (start_tls over a generic transport).
+//! (in-memory pairs), `tls` (start_tls over a generic transport, streams
+//! over a tokio-rustls stream), `process` (child processes) and `sockets`
+//! (each runtime's own socket types, instantiated in that runtime's file
+//! only).
 
 use crate::adapters::Adapter;
 use streams_common::transport::{self, TokioIo, TransportOptions};
@@ -13,10 +16,14 @@ use streams_common::{StreamReader, StreamWriter};
 
 mod generic;
 mod pair;
+mod process;
+mod sockets;
 mod tls;
 
 pub use generic::*;
 pub use pair::*;
+pub use process::*;
+pub use sockets::*;
 pub use tls::*;
 
 /// Instantiates every transport test body as a `#[test]` for `$adapter`.
@@ -40,6 +47,12 @@ macro_rules! transport_suite {
             pair_argument_errors,
             start_tls_over_a_duplex_keeps_a_client_hello_sent_with_the_line,
             streams_over_a_tokio_rustls_stream,
+            json_lines_with_cat,
+            json_rpc_with_a_python_child,
+            content_length_framing_with_a_python_child,
+            exit_status_stderr_and_kill,
+            communicate_moves_megabytes_each_way,
+            process_argument_errors,
         );
     };
     (@tests $adapter:ty; $($name:ident),* $(,)?) => {

@@ -140,9 +140,9 @@ impl Shared {
         }
         match exchange(&mut st.core, io, cx, now, &self.reader_len) {
             Exchange::Round(round) => {
-                if io.read_only_at_eof() && !st.core.is_closing() {
-                    // A reader alone ends at EOF (asyncio's read pipe
-                    // transport closes itself there).
+                if io.one_way_done() && !st.core.is_closing() {
+                    // A reader alone ends at EOF, a writer alone at
+                    // write_eof (asyncio's pipe transports).
                     st.core.close();
                     return Round::Again;
                 }

@@ -85,10 +85,20 @@ impl Halves {
         }
     }
 
-    /// Whether there is no write direction at all (a reader alone): EOF
-    /// then ends the connection, as asyncio's read pipe transport does.
-    pub(super) fn read_only_at_eof(&self) -> bool {
-        self.eof && matches!(&self.parts, Parts::Split { send: None, .. }) && !self.write_shut
+    /// Whether a one-way transport is done: a reader alone (no write
+    /// direction from the start) at EOF, as asyncio's read pipe transport
+    /// closes itself there; a writer alone (no read direction) once its
+    /// write direction is shut down, as asyncio's write pipe transport
+    /// closes itself on `write_eof()`.
+    pub(super) fn one_way_done(&self) -> bool {
+        match &self.parts {
+            Parts::Duplex(_) => false,
+            Parts::Split { recv: None, .. } => self.write_shut,
+            // The write half of a split is gone after write_eof too; only
+            // one that never was counts.
+            Parts::Split { send: None, .. } => self.eof && !self.write_shut,
+            Parts::Split { .. } => false,
+        }
     }
 
     /// `abort()`: a graceful close under way becomes a drop. Returns

@@ -73,7 +73,8 @@
 //!   sender waits; it resumes once the reader is down to its limit.
 //! * A reader alone ([`open_reader`]) ends its connection at EOF or when
 //!   it is dropped (the transport is then dropped: a pipe's read end
-//!   closes); a writer alone is closed by `close()` or by being dropped,
+//!   closes); a writer alone ends once `write_eof()` shut it down (as
+//!   asyncio's write pipe transport), at `close()`, or when it is dropped,
 //!   like any writer.
 //!
 //! The writer's socket calls (`with_socket`, `raw_fd`, `is_tcp`) say there
