@@ -25,6 +25,7 @@ pub mod server;
 pub mod shutdown;
 pub mod streams;
 pub mod tls;
+pub mod transport;
 
 /// The interpreter the CPython peers run on: pyenv's 3.13.0 when there is
 /// one (`$PYENV_ROOT`, else `~/.pyenv`), else `python3` from the `PATH`.

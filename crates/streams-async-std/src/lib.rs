@@ -47,7 +47,13 @@
 //! Unix only for now (Linux is tested). Minimum Rust: 1.81.
 #![warn(missing_docs)]
 
-pub use streams_smol::{AsyncIo, Spawn};
+mod process;
+mod sockets;
+
+pub use process::{spawn_process, stderr_writer, stdin_reader, stdout_writer};
+pub use sockets::{open_tcp_stream, open_unix_stream};
+pub use streams_common::process::{Process, ProcessOptions};
+pub use streams_smol::{AsyncIo, Command, Spawn};
 
 /// async-std's spawner: `async_std::task::spawn`, detached.
 #[derive(Clone, Copy, Debug, Default)]
@@ -73,6 +79,15 @@ streams_common::define_api!(
     runtime = AsyncStd::default(),
     krate = streams_async_std,
     name = "async-std"
+);
+streams_common::define_transport_api!(
+    runtime = AsyncStd::default(),
+    krate = streams_async_std,
+    name = "async-std",
+    io = FuturesIo,
+    read = ::async_std::io::Read,
+    write = ::async_std::io::Write,
+    traits = "futures-io's",
 );
 
 /// The socket2 version the `*_with_socket` functions take sockets of.

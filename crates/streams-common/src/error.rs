@@ -86,6 +86,8 @@ pub fn connection_lost() -> io::Error {
 pub enum ArgumentError {
     /// `limit` was 0.
     ZeroLimit,
+    /// An in-memory pair's capacity was 0 (nothing could ever pass).
+    ZeroCapacity,
     /// The socket passed in is not a stream socket (`desc` describes it).
     NotAStreamSocket {
         /// What was passed instead.
@@ -124,6 +126,7 @@ impl fmt::Display for ArgumentError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ArgumentError::ZeroLimit => f.write_str("Limit cannot be <= 0"),
+            ArgumentError::ZeroCapacity => f.write_str("Capacity cannot be <= 0"),
             ArgumentError::NotAStreamSocket { desc } => {
                 write!(f, "A Stream Socket was expected, got {desc}")
             }

@@ -115,8 +115,10 @@
 
 pub mod connection;
 pub mod happy_eyeballs;
+pub mod process;
 pub mod runtime;
 pub mod tls;
+pub mod transport;
 pub mod write_state;
 
 mod addr;

@@ -61,14 +61,31 @@
 //! Unix only for now (Linux is tested). Minimum Rust: 1.81.
 #![warn(missing_docs)]
 
+mod process;
 mod runtime;
+mod sockets;
 
+pub use process::{
+    spawn_process, spawn_process_on, stderr_writer, stderr_writer_on, stdin_reader,
+    stdin_reader_on, stdout_writer, stdout_writer_on, Command,
+};
 pub use runtime::{AsyncIo, Smol, SmolSpawn, Spawn};
+pub use sockets::{open_tcp_stream, open_unix_stream};
+pub use streams_common::process::{Process, ProcessOptions};
 
 streams_common::define_api!(
     runtime = Smol::default(),
     krate = streams_smol,
     name = "smol"
+);
+streams_common::define_transport_api!(
+    runtime = Smol::default(),
+    krate = streams_smol,
+    name = "smol",
+    io = FuturesIo,
+    read = ::smol::io::AsyncRead,
+    write = ::smol::io::AsyncWrite,
+    traits = "futures-io's",
 );
 
 /// The socket2 version the `*_with_socket` functions take sockets of.

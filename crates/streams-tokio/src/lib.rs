@@ -55,11 +55,30 @@
 //! Unix only for now (Linux is tested). Minimum Rust: 1.81.
 #![warn(missing_docs)]
 
+#[cfg(feature = "process")]
+mod process;
 mod runtime;
+mod sockets;
 
+#[cfg(feature = "process")]
+pub use process::{spawn_process, stderr_writer, stdin_reader, stdout_writer};
 pub use runtime::Tokio;
+pub use sockets::{open_tcp_stream, open_unix_stream};
+#[cfg(feature = "process")]
+pub use streams_common::process::{Process, ProcessOptions};
+#[cfg(feature = "process")]
+pub use tokio::process::Command;
 
 streams_common::define_api!(runtime = Tokio, krate = streams_tokio, name = "Tokio");
+streams_common::define_transport_api!(
+    runtime = Tokio,
+    krate = streams_tokio,
+    name = "Tokio",
+    io = TokioIo,
+    read = ::tokio::io::AsyncRead,
+    write = ::tokio::io::AsyncWrite,
+    traits = "Tokio's",
+);
 
 /// The socket2 version the `*_with_socket` functions take sockets of.
 pub use streams_common::socket2;

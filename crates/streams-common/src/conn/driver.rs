@@ -1,14 +1,19 @@
 //! The driver task: performs the system calls the [`Connection`] asks for
 //! and arms the one timer it names. Nothing else.
 //!
+//! It talks to a kernel socket ([`Socket`]) or to a generic transport
+//! ([`Halves`](super::Halves)) through [`Drive`]; the exchange with the core is the same
+//! code for both, compiled once for each.
+//!
 //! [`Connection`]: crate::connection::Connection
 
 use super::{set_waker, Shared, StateGuard};
-use crate::connection::Transmit;
-use crate::runtime::poll_io;
+use crate::connection::{Connection, Transmit};
+use crate::runtime::{poll_io, Socket};
 use socket2::SockRef;
-use std::io::IoSlice;
-use std::sync::atomic::Ordering;
+use std::io::{self, IoSlice};
+use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -18,6 +23,55 @@ const IO_PER_TURN: usize = 16;
 /// How many receive-then-transmit rounds one turn makes at most: sending a
 /// TLS handshake flight can make rustls want to read again.
 const ROUNDS_PER_TURN: usize = 4;
+
+/// What the driver does with a transport: what the core's inputs and
+/// outputs become.
+pub(super) trait Drive {
+    /// Whether a receive may find data (see [`Socket::poll_recv_ready`]).
+    fn poll_recv_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+    /// One receive into `buf`; `Ready(Ok(0))` is EOF.
+    fn poll_recv(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
+    /// One send of (part of) `buf`.
+    fn poll_send(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
+    /// Pushes out what the transport buffers itself, once the core has
+    /// nothing more to send (a socket buffers nothing of its own).
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+    /// Shuts the write direction down (`write_eof`).
+    fn poll_shutdown_write(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+    /// Tries once to send `bytes` before the transport is closed; the
+    /// result does not matter.
+    fn farewell(&mut self, cx: &mut Context<'_>, bytes: &[u8]);
+}
+
+impl Drive for dyn Socket {
+    #[inline]
+    fn poll_recv_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Socket::poll_recv_ready(self, cx)
+    }
+    #[inline]
+    fn poll_recv(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        Socket::poll_recv(self, cx, buf)
+    }
+    #[inline]
+    fn poll_send(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let sock = &*self;
+        poll_io(
+            cx,
+            |cx| sock.poll_write_ready(cx),
+            || sock.try_write_vectored(&[IoSlice::new(buf)]),
+        )
+    }
+    #[inline]
+    fn poll_flush(&mut self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown_write(&mut self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(SockRef::from(&self.as_fd()).shutdown(std::net::Shutdown::Write))
+    }
+    fn farewell(&mut self, _cx: &mut Context<'_>, bytes: &[u8]) {
+        let _ = self.try_write_vectored(&[IoSlice::new(bytes)]);
+    }
+}
 
 /// Where one round of I/O left the driver.
 enum Round {
@@ -61,98 +115,50 @@ impl Shared {
     /// Receives while the core wants to, then transmits what it says.
     fn round(&self, st: &mut StateGuard<'_>, cx: &mut Context<'_>, now: Instant) -> Round {
         let st = &mut **st;
-        let Some(sock) = st.sock.as_deref_mut() else {
+        if let Some(sock) = st.sock.as_deref_mut() {
+            return match exchange(&mut st.core, sock, cx, now, &self.reader_len) {
+                Exchange::Round(round) => round,
+                Exchange::Close => {
+                    st.sock = None; // closes the socket
+                    st.core.handle_closed();
+                    Round::Closed
+                }
+            };
+        }
+        let Some(io) = st.generic.as_deref_mut() else {
             st.core.handle_closed();
             return Round::Closed;
         };
-
-        // Receive, while the reader wants data.
-        let mut registered = false;
-        let mut budget = IO_PER_TURN;
-        while st.core.wants_recv() {
-            if budget == 0 {
-                cx.waker().wake_by_ref();
-                registered = true;
-                break;
+        if io.is_closing() {
+            // A graceful close: flush and shut down, then drop.
+            if io.poll_close(cx).is_pending() {
+                return Round::Waiting;
             }
-            budget -= 1;
-            st.core
-                .set_reader_len(self.reader_len.load(Ordering::Relaxed));
-            // No receive while the last one showed the socket drained,
-            // until the reactor reports data: a turn woken by a write makes
-            // none (nor takes room for one).
-            let received = match sock.poll_recv_ready(cx) {
-                Poll::Ready(Ok(())) => match st.core.recv_room() {
-                    Some(room) => sock.poll_recv(cx, room),
-                    None => break,
-                },
-                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-                Poll::Pending => Poll::Pending,
-            };
-            match received {
-                Poll::Ready(Ok(0)) => st.core.handle_eof(),
-                Poll::Ready(Ok(n)) => st.core.handle_received(n),
-                Poll::Ready(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Poll::Ready(Err(e)) => {
-                    crate::diag::debug!("receive failed: {e}");
-                    st.core.handle_error(e);
-                }
-                Poll::Pending => {
-                    // Nothing to read: a quiet connection gives its receive
-                    // buffer back while it waits.
-                    st.core.handle_nothing_received();
-                    registered = true;
-                    break;
-                }
-            }
+            st.generic = None;
+            st.core.handle_closed();
+            return Round::Closed;
         }
-
-        // Send, shut down, or close.
-        let mut budget = IO_PER_TURN;
-        loop {
-            match st.core.poll_transmit(now) {
-                Transmit::Idle => break,
-                Transmit::Send(pending) => {
-                    if budget == 0 {
-                        cx.waker().wake_by_ref();
-                        return Round::Waiting;
-                    }
-                    budget -= 1;
-                    let r = poll_io(
-                        cx,
-                        |cx| sock.poll_write_ready(cx),
-                        || sock.try_write_vectored(&[IoSlice::new(pending)]),
-                    );
-                    match r {
-                        Poll::Ready(Ok(n)) => st.core.handle_sent(n),
-                        Poll::Ready(Err(e)) => {
-                            crate::diag::debug!("Fatal write error on socket transport: {e}");
-                            st.core.handle_error(e);
-                        }
-                        Poll::Pending => break,
-                    }
+        match exchange(&mut st.core, io, cx, now, &self.reader_len) {
+            Exchange::Round(round) => {
+                if io.one_way_done() && !st.core.is_closing() {
+                    // A reader alone ends at EOF, a writer alone at
+                    // write_eof (asyncio's pipe transports).
+                    st.core.close();
+                    return Round::Again;
                 }
-                Transmit::ShutdownWrite => {
-                    match SockRef::from(&sock.as_fd()).shutdown(std::net::Shutdown::Write) {
-                        Ok(()) => st.core.handle_write_shut(),
-                        Err(e) => st.core.handle_error(e),
-                    }
-                }
-                Transmit::Close { farewell } => {
-                    if !farewell.is_empty() {
-                        // Best effort, once: the peer may learn why.
-                        let _ = sock.try_write_vectored(&[IoSlice::new(farewell)]);
-                    }
-                    st.sock = None; // closes the socket
-                    st.core.handle_closed();
-                    return Round::Closed;
-                }
+                round
             }
-        }
-        if registered || !st.core.wants_recv() {
-            Round::Waiting
-        } else {
-            Round::Again
+            Exchange::Close => {
+                // Closed by close() (flushed): shut down, then drop; by
+                // abort() or an error: drop now.
+                let graceful = st.core.lost_error().is_none();
+                if io.start_close(graceful) {
+                    return Round::Again;
+                }
+                st.generic = None;
+                st.core.handle_closed();
+                Round::Closed
+            }
         }
     }
 
@@ -188,5 +194,111 @@ impl Shared {
             hook();
         }
         Poll::Ready(())
+    }
+}
+
+/// How one exchange with the core ended.
+enum Exchange {
+    /// The round is over.
+    Round(Round),
+    /// The core said [`Transmit::Close`] (the farewell was tried): the
+    /// caller closes the transport and reports it.
+    Close,
+}
+
+/// Receives while the core wants to, then transmits what it says, over
+/// `io`.
+#[inline]
+fn exchange<D: Drive + ?Sized>(
+    core: &mut Connection,
+    io: &mut D,
+    cx: &mut Context<'_>,
+    now: Instant,
+    reader_len: &AtomicUsize,
+) -> Exchange {
+    // Receive, while the reader wants data.
+    let mut registered = false;
+    let mut budget = IO_PER_TURN;
+    while core.wants_recv() {
+        if budget == 0 {
+            cx.waker().wake_by_ref();
+            registered = true;
+            break;
+        }
+        budget -= 1;
+        core.set_reader_len(reader_len.load(Ordering::Relaxed));
+        // No receive while the last one showed the transport drained,
+        // until it reports data: a turn woken by a write makes none (nor
+        // takes room for one).
+        let received = match io.poll_recv_ready(cx) {
+            Poll::Ready(Ok(())) => match core.recv_room() {
+                Some(room) => io.poll_recv(cx, room),
+                None => break,
+            },
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        };
+        match received {
+            Poll::Ready(Ok(0)) => core.handle_eof(),
+            Poll::Ready(Ok(n)) => core.handle_received(n),
+            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+            Poll::Ready(Err(e)) => {
+                crate::diag::debug!("receive failed: {e}");
+                core.handle_error(e);
+            }
+            Poll::Pending => {
+                // Nothing to read: a quiet connection gives its receive
+                // buffer back while it waits.
+                core.handle_nothing_received();
+                registered = true;
+                break;
+            }
+        }
+    }
+
+    // Send, shut down, or close.
+    let mut budget = IO_PER_TURN;
+    loop {
+        match core.poll_transmit(now) {
+            Transmit::Idle => match io.poll_flush(cx) {
+                Poll::Ready(Err(e)) => {
+                    crate::diag::debug!("flush failed: {e}");
+                    core.handle_error(e);
+                }
+                _ => break,
+            },
+            Transmit::Send(pending) => {
+                if budget == 0 {
+                    cx.waker().wake_by_ref();
+                    return Exchange::Round(Round::Waiting);
+                }
+                budget -= 1;
+                match io.poll_send(cx, pending) {
+                    Poll::Ready(Ok(n)) => core.handle_sent(n),
+                    Poll::Ready(Err(e)) => {
+                        crate::diag::debug!("Fatal write error on socket transport: {e}");
+                        core.handle_error(e);
+                    }
+                    Poll::Pending => break,
+                }
+            }
+            Transmit::ShutdownWrite => match io.poll_shutdown_write(cx) {
+                Poll::Ready(Ok(())) => core.handle_write_shut(),
+                Poll::Ready(Err(e)) => core.handle_error(e),
+                Poll::Pending => break,
+            },
+            Transmit::Close { farewell } => {
+                if !farewell.is_empty() {
+                    // Best effort, once: the peer may learn why.
+                    io.farewell(cx, farewell);
+                }
+                return Exchange::Close;
+            }
+        }
+    }
+    if registered || !core.wants_recv() {
+        Exchange::Round(Round::Waiting)
+    } else {
+        Exchange::Round(Round::Again)
     }
 }

@@ -10,11 +10,13 @@
 //! ([`StateGuard`]) wakes whoever the core named.
 
 mod driver;
+mod generic;
 mod io_traits;
 mod lines;
 mod reader;
 mod writer;
 
+pub(crate) use generic::{new_reader_alone, new_transport_connection, new_writer_alone, Halves};
 pub use lines::{IntoLines, Lines};
 pub use reader::StreamReader;
 pub use writer::StreamWriter;
@@ -46,6 +48,9 @@ pub(crate) type OnFinished = Box<dyn FnOnce() + Send>;
 pub(crate) struct State {
     pub(crate) core: Connection,
     sock: Option<Box<dyn Socket>>,
+    /// The transport when it is not a kernel socket (`sock` is then
+    /// `None`).
+    generic: Option<Box<Halves>>,
     wakers: Wakers,
     /// The runtime timer armed for the core's deadline, and that deadline.
     timer: Option<(Instant, BoxFuture<()>)>,
@@ -129,6 +134,9 @@ pub(crate) struct Shared {
     /// `server_hostname` of `start_tls`).
     #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     host: Option<String>,
+    /// A reader alone (`transport::open_reader`): dropping the reader
+    /// closes the connection, as dropping the writer does otherwise.
+    reader_closes: bool,
 }
 
 /// The locked state. Releasing it refreshes the [`Shared`] flags (while
@@ -218,9 +226,29 @@ impl Shared {
         self.lock().core.close();
     }
 
-    /// asyncio's `abort()`: drop the buffer and close.
+    /// asyncio's `abort()`: drop the buffer and close. A generic
+    /// transport that is being closed gracefully (flushed and shut down)
+    /// is dropped at once instead.
     pub(crate) fn abort(&self) {
-        self.lock().core.abort();
+        let mut st = self.lock();
+        st.core.abort();
+        let closing = st.generic.as_deref_mut().is_some_and(Halves::abort);
+        let driver = if closing {
+            st.wakers.driver.take()
+        } else {
+            None
+        };
+        drop(st);
+        if let Some(w) = driver {
+            w.wake();
+        }
+    }
+
+    /// The reader was dropped: a reader alone closes its connection.
+    pub(super) fn reader_dropped(&self) {
+        if self.reader_closes {
+            self.close();
+        }
     }
 
     /// Runs `f` (one poll of a server's handler) with the writer's close
@@ -318,6 +346,7 @@ pub(crate) fn new_connection(
     let state = State {
         core,
         sock: Some(sock),
+        generic: None,
         wakers: Wakers::default(),
         timer: None,
         on_finished,
@@ -334,6 +363,7 @@ pub(crate) fn new_connection(
         rt: conn.rt,
         server_side: conn.server_side,
         host: conn.host,
+        reader_closes: false,
     });
     let driver = {
         let shared = shared.clone();

@@ -45,6 +45,13 @@ pub struct StreamReader {
     published: usize,
 }
 
+impl Drop for StreamReader {
+    fn drop(&mut self) {
+        // A reader alone (`transport::open_reader`) owns its connection.
+        self.shared.reader_dropped();
+    }
+}
+
 impl fmt::Debug for StreamReader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StreamReader")
