@@ -14,6 +14,7 @@
 //! no assertion depends on how long something took.
 
 pub mod adapters;
+pub mod counting;
 pub mod fd_limit;
 pub mod happy_eyeballs;
 pub mod interop;

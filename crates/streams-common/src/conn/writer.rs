@@ -73,7 +73,12 @@ impl StreamWriter {
     /// # Ok(()) }
     /// ```
     pub fn write(&self, data: &[u8]) -> Result<(), WriteError> {
-        let r = self.shared.lock().core.write(data);
+        let mut st = self.shared.lock();
+        let r = st.core.write(data);
+        if let Ok(Written::Buffered { wake_driver: true }) = r {
+            self.shared.send_now(&mut st);
+        }
+        drop(st);
         Self::after_write(r)
     }
 
