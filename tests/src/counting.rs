@@ -21,7 +21,8 @@ pub struct Counts {
     pub received: AtomicUsize,
     /// Receives that found nothing (`Pending`).
     pub wasted: AtomicUsize,
-    /// Sends (`try_write_vectored` calls), whatever they returned.
+    /// Sends (`try_write` and `try_write_vectored` calls), whatever they
+    /// returned.
     pub sent: AtomicUsize,
 }
 
@@ -64,6 +65,10 @@ impl Socket for CountingSocket {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         self.counts.sent.fetch_add(1, Ordering::SeqCst);
         self.inner.try_write_vectored(bufs)
+    }
+    fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.counts.sent.fetch_add(1, Ordering::SeqCst);
+        self.inner.try_write(buf)
     }
     fn poll_recv_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.inner.poll_recv_ready(cx)

@@ -7,7 +7,6 @@ use super::{set_waker, Shared, StateGuard};
 use crate::connection::{Phase, Transmit};
 use crate::runtime::poll_io;
 use socket2::SockRef;
-use std::io::IoSlice;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -121,7 +120,7 @@ impl Shared {
                     let r = poll_io(
                         cx,
                         |cx| sock.poll_write_ready(cx),
-                        || sock.try_write_vectored(&[IoSlice::new(pending)]),
+                        || sock.try_write(pending),
                     );
                     match r {
                         Poll::Ready(Ok(n)) => st.core.handle_sent(n),
@@ -141,7 +140,7 @@ impl Shared {
                 Transmit::Close { farewell } => {
                     if !farewell.is_empty() {
                         // Best effort, once: the peer may learn why.
-                        let _ = sock.try_write_vectored(&[IoSlice::new(farewell)]);
+                        let _ = sock.try_write(farewell);
                     }
                     st.sock = None; // closes the socket
                     st.core.handle_closed();
@@ -192,12 +191,10 @@ impl Shared {
         let now = Instant::now();
         loop {
             match state.core.poll_transmit(now) {
-                Transmit::Send(pending) => {
-                    match sock.try_write_vectored(&[IoSlice::new(pending)]) {
-                        Ok(n) => state.core.handle_sent(n),
-                        Err(_) => return,
-                    }
-                }
+                Transmit::Send(pending) => match sock.try_write(pending) {
+                    Ok(n) => state.core.handle_sent(n),
+                    Err(_) => return,
+                },
                 Transmit::Idle => break,
                 _ => return,
             }
