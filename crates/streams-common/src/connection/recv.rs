@@ -40,8 +40,6 @@ pub(super) struct Inbox {
     room: usize,
     /// The room the last receive was offered.
     offered: usize,
-    /// How much the last receive brought.
-    last: usize,
     eof: bool,
     error: Option<StoredError>,
     /// The reader has taken `eof` / `error`.
@@ -63,7 +61,6 @@ impl Inbox {
             paused: false,
             room: SMALL_READ_SIZE,
             offered: 0,
-            last: 0,
             eof: false,
             error: None,
             eof_taken: false,
@@ -137,7 +134,6 @@ impl Inbox {
         if n >= self.offered && self.offered >= self.room {
             self.room = self.room.saturating_mul(4).min(READ_SIZE);
         }
-        self.last = n;
         // Cannot fail: n fits the room and EOF is never fed to `data`.
         let _ = self.data.commit(n);
         if reader_core::flow::should_pause(
@@ -190,12 +186,18 @@ impl Inbox {
     /// EOF, then the error.
     pub(super) fn deliver_to(&mut self, reader: &mut Reader<StoredError>) {
         if !self.data.is_empty() {
+            let delivered = self.data.len();
             // Cannot fail: EOF is fed to the reader only after the bytes.
             let _ = reader.feed_bytes(self.data.take_buffered().freeze());
-            if self.last < SMALL_READ_SIZE {
+            if delivered < SMALL_READ_SIZE {
                 // The peer went quiet: offer small rooms again, and let go
                 // of the buffer (what the reader took keeps its memory
                 // alive as long as it needs it; the rest goes with it).
+                // Judged on all that arrived since the reader last took
+                // some, not on the last receive alone: a pipelined batch
+                // often ends with a small receive, and letting go of a
+                // grown buffer then makes every batch allocate (and fault
+                // in) a fresh one.
                 self.room = SMALL_READ_SIZE;
                 self.data = Self::buffer();
             }
