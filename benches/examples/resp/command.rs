@@ -152,9 +152,11 @@ impl Store {
     }
 }
 
-/// The commands this server knows, and how many arguments each takes
-/// (after its name).
-const COMMANDS: [(&str, Cmd, fn(usize) -> bool); 6] = [
+/// Whether a command takes this many arguments (after its name).
+type Arity = fn(usize) -> bool;
+
+/// The commands this server knows, and how many arguments each takes.
+const COMMANDS: [(&str, Cmd, Arity); 6] = [
     ("PING", Cmd::Ping, |n| n <= 1),
     ("ECHO", Cmd::Echo, |n| n == 1),
     ("GET", Cmd::Get, |n| n == 1),
