@@ -18,8 +18,9 @@ What it does:
   hits them all): starts it pinned to CPU 0 (the multi-thread Tokio ones
   get 2 workers and are not pinned), runs
   `redis-benchmark -t ping,set,get -n N -c 50 -P P -d D --csv` pinned to
-  CPU 1, and reads the server's CPU time (utime + stime of every thread,
-  `/proc/PID/stat`) before and after: CPU microseconds per request, and
+  CPU 1, and reads the server's CPU time (the run time of every thread,
+  `/proc/PID/task/*/schedstat`, in nanoseconds; utime + stime from
+  `/proc/PID/stat`, in clock ticks, without schedstat) before and after: CPU microseconds per request, and
   requests/s over the whole run (4 tests: PING_INLINE, PING_MBULK, SET,
   GET, N requests each);
 - prints, per depth and size, the median over the rounds of each figure
@@ -33,6 +34,12 @@ What it does:
   receives that failed with EAGAIN, sends, epoll_wait / epoll_ctl, futex,
   and all system calls. Falls back to `strace -c -f -p PID` without perf
   tracepoints.
+
+`--instructions` instead counts the user-space instructions per request
+of each server under valgrind's callgrind (two runs, of N and 2N requests
+per test, so that start-up cancels out; N = `--requests` / 10): a count,
+not a time, so it can be taken on a busy machine. The kernel's share (the
+system calls) is not in it.
 
 `--quick` is one round of 20,000 requests per test. Times are only
 meaningful on an otherwise idle machine; the counts are meaningful anyway.
@@ -146,12 +153,12 @@ def python():
 class Server:
     """One server process, started and waited for; killed on exit."""
 
-    def __init__(self, binary, impl, py):
+    def __init__(self, binary, impl, py, wrap=()):
         if impl == "asyncio":
             cmd = [py, os.path.join(ROOT, "benches", "python", "asyncio_resp.py")]
         else:
             cmd = [binary, impl, "--threads", "2"]
-        cmd += ["--port", str(PORT)]
+        cmd = list(wrap) + cmd + ["--port", str(PORT)]
         if "-mt" not in impl:
             cmd = ["taskset", "-c", "0"] + cmd
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
@@ -160,11 +167,21 @@ class Server:
             self.stop()
             raise RuntimeError(f"{impl} did not start: {line!r}")
 
-    def cpu_ticks(self):
-        with open(f"/proc/{self.proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        # utime and stime are fields 14 and 15 (1-based) of the whole line.
-        return int(fields[11]) + int(fields[12])
+    def cpu_seconds(self):
+        """CPU time of every thread so far: from schedstat (nanoseconds)
+        when the kernel has it, else utime + stime (clock ticks)."""
+        pid = self.proc.pid
+        try:
+            total = 0
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                    total += int(f.read().split()[0])
+            return total / 1e9
+        except (OSError, ValueError, IndexError):
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            # utime and stime are fields 14 and 15 (1-based) of the line.
+            return (int(fields[11]) + int(fields[12])) / TICK
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -201,9 +218,9 @@ def benchmark(requests, clients, pipeline, size):
 def one_run(binary, impl, py, args, pipeline, size):
     server = Server(binary, impl, py)
     try:
-        before = server.cpu_ticks()
+        before = server.cpu_seconds()
         rps = benchmark(args.requests, args.clients, pipeline, size)
-        cpu = (server.cpu_ticks() - before) / TICK
+        cpu = server.cpu_seconds() - before
     finally:
         server.stop()
     return rps, cpu * 1e6 / (TESTS * args.requests)
@@ -253,6 +270,24 @@ def count_syscalls(binary, impl, py, args, pipeline, size):
     return counts
 
 
+def count_instructions(binary, impl, args, pipeline, size):
+    """User-space instructions per request under callgrind."""
+    totals = []
+    n = max(args.requests // 10, 1000)
+    for requests in (n, 2 * n):
+        out_file = f"/tmp/resp_bench_cg_{os.getpid()}.out"
+        wrap = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}"]
+        server = Server(binary, impl, None, wrap)
+        try:
+            benchmark(requests, args.clients, pipeline, size)
+        finally:
+            server.stop()
+        with open(out_file) as f:
+            totals.append(int(re.search(r"^summary: (\d+)", f.read(), re.M).group(1)))
+        os.unlink(out_file)
+    return (totals[1] - totals[0]) / (TESTS * n)
+
+
 def spread(values):
     return f"{min(values):.2f}-{max(values):.2f}" if values else ""
 
@@ -269,6 +304,7 @@ def main():
     p.add_argument("--no-syscalls", action="store_true")
     p.add_argument("--no-times", action="store_true")
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--instructions", action="store_true")
     p.add_argument("--binary", help="the built example (skips the cargo build)")
     args = p.parse_args()
     if args.quick:
@@ -286,7 +322,21 @@ def main():
     binary = args.binary or build()
     py = python()
     print(f"redis-benchmark -t ping,set,get -n {args.requests} -c {args.clients}; "
-          f"{args.rounds} rounds; CPU time from /proc/PID/stat ({TICK} ticks/s); {py}")
+          f"{args.rounds} rounds; CPU time from /proc/PID/task/*/schedstat; {py}")
+
+    if args.instructions:
+        impls = [i for i in impls if i != "asyncio"]
+        for pipeline, size in configs:
+            print(f"\n-P {pipeline}, -d {size}: user-space instructions per request (callgrind)\n")
+            print("| server | instructions/request | ratio |")
+            print("|---|---:|---:|")
+            counts = {}
+            for impl in impls:
+                counts[impl] = count_instructions(binary, impl, args, pipeline, size)
+                log(f"instructions -P {pipeline} -d {size} {impl}: {counts[impl]:.0f}")
+            for impl in impls:
+                print(f"| {impl} | {counts[impl]:.0f} | {counts[impl] / counts[BASELINE[impl]]:.2f} |")
+        return
 
     if not args.no_times:
         # results[(pipeline, size)][impl] = [(rps, cpu_us), ...] per round

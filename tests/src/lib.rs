@@ -14,6 +14,7 @@
 //! no assertion depends on how long something took.
 
 pub mod adapters;
+pub mod counting;
 pub mod ecosystem;
 pub mod fd_limit;
 pub mod handler_report;

@@ -177,6 +177,10 @@ impl Socket for GatedSocket {
         self.gate.pass();
         self.inner.try_write_vectored(bufs)
     }
+    fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.gate.pass();
+        self.inner.try_write(buf)
+    }
 }
 
 impl Runtime for GatedRuntime {

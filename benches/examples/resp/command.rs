@@ -152,7 +152,7 @@ impl Store {
     }
 }
 
-/// Whether a command accepts this many arguments (after its name).
+/// Whether a command takes this many arguments (after its name).
 type Arity = fn(usize) -> bool;
 
 /// The commands this server knows, and how many arguments each takes.

@@ -73,6 +73,12 @@ pub trait Socket: AsFd + Send + Sync + 'static {
     }
     /// One non-blocking vectored `send`.
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
+    /// One non-blocking `send` of one buffer (what the driver sends: a
+    /// `send` is a shorter path through the kernel than a `writev`). The
+    /// default is [`try_write_vectored`](Self::try_write_vectored) of it.
+    fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.try_write_vectored(&[IoSlice::new(buf)])
+    }
 }
 
 /// A connection a [`Listener`] accepted: its socket, and the peer's

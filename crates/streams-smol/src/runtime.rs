@@ -173,6 +173,10 @@ where
         let mut sock: &T = self.io.get_ref();
         sock.write_vectored(bufs)
     }
+    fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        let mut sock: &T = self.io.get_ref();
+        sock.write(buf)
+    }
 }
 
 /// A std listener whose `accept` gives a registered stream and the peer's

@@ -62,6 +62,9 @@ macro_rules! socket_impl {
             fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
                 self.0.try_write_vectored(bufs)
             }
+            fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+                self.0.try_write(buf)
+            }
         }
     };
 }

@@ -4,122 +4,17 @@
 //! receive per request, and none fails with `WouldBlock`, on every
 //! runtime.
 //!
-//! Counted through a runtime wrapper whose sockets count the receives the
-//! driver asks for and those that came back `Pending`. The driver asks
+//! Counted through a runtime wrapper ([`CountingRuntime`]) whose sockets
+//! count the receives the driver asks for and those that came back
+//! `Pending`. The driver asks
 //! only after `poll_recv_ready` said `Ready`, so a `Pending` receive is a
 //! system call that failed with `WouldBlock` (or, with a broken driver, a
 //! receive it should not have asked for: counted the same, stricter).
 
 use crate::adapters::Adapter;
-use std::io::{self, IoSlice};
-use std::net::SocketAddr;
-use std::os::fd::{AsFd, BorrowedFd};
-use std::os::unix::net::{UnixListener, UnixStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll};
-use std::time::Duration;
-use streams_common::runtime::{BoxFuture, Listener, Runtime, RuntimeRef, Socket};
+use crate::counting::CountingRuntime;
+use std::os::unix::net::UnixStream;
 use streams_common::{OpenOptions, StreamReader, StreamWriter};
-
-/// What the counting sockets saw.
-#[derive(Default)]
-struct Counts {
-    /// Receives that brought data or EOF.
-    received: AtomicUsize,
-    /// Receives that found nothing (`Pending`).
-    wasted: AtomicUsize,
-}
-
-impl Counts {
-    fn get(&self) -> (usize, usize) {
-        (
-            self.received.load(Ordering::SeqCst),
-            self.wasted.load(Ordering::SeqCst),
-        )
-    }
-}
-
-struct CountingSocket {
-    inner: Box<dyn Socket>,
-    counts: Arc<Counts>,
-}
-
-impl AsFd for CountingSocket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.inner.as_fd()
-    }
-}
-
-impl Socket for CountingSocket {
-    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.inner.poll_read_ready(cx)
-    }
-    fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.inner.poll_write_ready(cx)
-    }
-    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.try_read(buf)
-    }
-    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.inner.try_write_vectored(bufs)
-    }
-    fn poll_recv_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.inner.poll_recv_ready(cx)
-    }
-    fn poll_recv(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        let r = self.inner.poll_recv(cx, buf);
-        let counter = match &r {
-            Poll::Pending => &self.counts.wasted,
-            Poll::Ready(_) => &self.counts.received,
-        };
-        counter.fetch_add(1, Ordering::SeqCst);
-        r
-    }
-}
-
-/// The adapter's runtime, with its connected sockets counted.
-#[derive(Clone)]
-struct CountingRuntime {
-    inner: RuntimeRef,
-    counts: Arc<Counts>,
-}
-
-impl CountingRuntime {
-    fn wrap(&self, inner: Box<dyn Socket>) -> Box<dyn Socket> {
-        Box::new(CountingSocket {
-            inner,
-            counts: self.counts.clone(),
-        })
-    }
-}
-
-impl Runtime for CountingRuntime {
-    fn spawn(&self, future: BoxFuture<()>) {
-        self.inner.spawn(future);
-    }
-    fn sleep(&self, duration: Duration) -> BoxFuture<()> {
-        self.inner.sleep(duration)
-    }
-    fn resolve(&self, host: String, port: u16) -> BoxFuture<io::Result<Vec<SocketAddr>>> {
-        self.inner.resolve(host, port)
-    }
-    fn tcp_stream(&self, stream: std::net::TcpStream) -> io::Result<Box<dyn Socket>> {
-        Ok(self.wrap(self.inner.tcp_stream(stream)?))
-    }
-    fn unix_stream(&self, stream: UnixStream) -> io::Result<Box<dyn Socket>> {
-        Ok(self.wrap(self.inner.unix_stream(stream)?))
-    }
-    fn tcp_listener(&self, listener: std::net::TcpListener) -> io::Result<Box<dyn Listener>> {
-        self.inner.tcp_listener(listener)
-    }
-    fn unix_listener(&self, listener: UnixListener) -> io::Result<Box<dyn Listener>> {
-        self.inner.unix_listener(listener)
-    }
-    fn handle(&self) -> RuntimeRef {
-        Arc::new(self.clone())
-    }
-}
 
 /// A connected pair of TCP sockets over loopback.
 fn tcp_pair() -> (std::net::TcpStream, std::net::TcpStream) {
@@ -156,11 +51,8 @@ async fn exchanges<A: Adapter>(
 pub async fn no_receive_is_wasted<A: Adapter>() {
     const ROUNDS: usize = 50;
     for tcp in [true, false] {
-        let counts = Arc::new(Counts::default());
-        let rt = CountingRuntime {
-            inner: A::runtime(),
-            counts: counts.clone(),
-        };
+        let rt = CountingRuntime::new(A::runtime());
+        let counts = rt.counts();
         let plain = A::runtime();
         let opts = OpenOptions::default;
         let (mut counted, mut peer) = if tcp {
@@ -175,9 +67,9 @@ pub async fn no_receive_is_wasted<A: Adapter>() {
             (A::t(c).await.unwrap(), A::t(p).await.unwrap())
         };
         exchanges::<A>(&mut counted, &mut peer, 1).await;
-        let (received0, wasted0) = counts.get();
+        let (received0, wasted0) = counts.receives();
         exchanges::<A>(&mut counted, &mut peer, ROUNDS).await;
-        let (received, wasted) = counts.get();
+        let (received, wasted) = counts.receives();
         let kind = if tcp { "TCP" } else { "Unix" };
         assert_eq!(
             wasted - wasted0,

@@ -8,10 +8,10 @@
 //! [`Connection`]: crate::connection::Connection
 
 use super::{set_waker, Shared, StateGuard};
-use crate::connection::{Connection, Transmit};
+use crate::connection::{Connection, Phase, Transmit};
 use crate::runtime::{poll_io, Socket};
 use socket2::SockRef;
-use std::io::{self, IoSlice};
+use std::io;
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
@@ -55,11 +55,7 @@ impl Drive for dyn Socket {
     #[inline]
     fn poll_send(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let sock = &*self;
-        poll_io(
-            cx,
-            |cx| sock.poll_write_ready(cx),
-            || sock.try_write_vectored(&[IoSlice::new(buf)]),
-        )
+        poll_io(cx, |cx| sock.poll_write_ready(cx), || sock.try_write(buf))
     }
     #[inline]
     fn poll_flush(&mut self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -69,7 +65,7 @@ impl Drive for dyn Socket {
         Poll::Ready(SockRef::from(&self.as_fd()).shutdown(std::net::Shutdown::Write))
     }
     fn farewell(&mut self, _cx: &mut Context<'_>, bytes: &[u8]) {
-        let _ = self.try_write_vectored(&[IoSlice::new(bytes)]);
+        let _ = self.try_write(bytes);
     }
 }
 
@@ -160,6 +156,54 @@ impl Shared {
                 Round::Closed
             }
         }
+    }
+
+    /// Sends what a write just buffered, from the writer, when it is a
+    /// reply: the first write since the reader consumed all its input, on
+    /// a plain open connection with nothing more received. asyncio's
+    /// `write` sends at once whenever nothing was buffered; doing it only
+    /// for replies keeps the batching of the driver's turn for a stream of
+    /// writes and for the replies to pipelined requests (the last reply
+    /// of a batch finds the rest buffered, and the driver sends them all),
+    /// as a hand-written server flushes once no input is left. When all of
+    /// it went out, the driver is not woken: a request costs one driver
+    /// turn (its receive) instead of two. Anything else (TLS, closing, a
+    /// send that would block or fails) is left to the driver, which the
+    /// write wakes as before.
+    pub(super) fn send_now(&self, st: &mut StateGuard<'_>) {
+        if !self.input_drained.load(Ordering::Relaxed) {
+            return;
+        }
+        self.input_drained.store(false, Ordering::Relaxed);
+        if self.reader_len.load(Ordering::Relaxed) != 0 {
+            // The reader took more input since: more replies will follow.
+            return;
+        }
+        let state = &mut **st;
+        if state.core.is_tls()
+            || state.core.phase() != Phase::Open
+            || state.core.received_len() != 0
+        {
+            return;
+        }
+        let Some(sock) = state.sock.as_deref() else {
+            return;
+        };
+        // Unused by a plain open connection (it anchors TLS and lingering
+        // deadlines), but the core's API takes it.
+        let now = Instant::now();
+        loop {
+            match state.core.poll_transmit(now) {
+                Transmit::Send(pending) => match sock.try_write(pending) {
+                    Ok(n) => state.core.handle_sent(n),
+                    Err(_) => return,
+                },
+                Transmit::Idle => break,
+                _ => return,
+            }
+        }
+        // Everything was sent: the write's wake of the driver is moot.
+        st.driver_turn = true;
     }
 
     /// Arms the runtime timer for the core's deadline; returns whether it

@@ -229,6 +229,9 @@ fn build(
         drain_ready: AtomicBool::new(state.core.drain_ready()),
         news: AtomicBool::new(false),
         reader_len: AtomicUsize::new(0),
+        // The write fast path (a reply sent by write() itself) is for
+        // sockets only: it is never set for a generic transport.
+        input_drained: AtomicBool::new(false),
         writer_close: AtomicU8::new(WRITER_CLOSE_NOW),
         state: Mutex::new(state),
         peername: options.peername,

@@ -120,6 +120,10 @@ pub(crate) struct Shared {
     /// driver hands it to the core before receiving, so the pause rule
     /// counts what the reader holds now, not at its last visit.
     reader_len: AtomicUsize,
+    /// The reader has consumed all its input since the last write sent at
+    /// once: the next write is a reply, which [`Shared::send_now`] sends
+    /// from the writer (a hint: it decides only who sends, never what).
+    input_drained: AtomicBool,
     /// What dropping the writer does: one of the `WRITER_*` states (see
     /// [`Shared::deferring_writer_close`]).
     writer_close: AtomicU8,
@@ -355,6 +359,7 @@ pub(crate) fn new_connection(
         drain_ready: AtomicBool::new(state.core.drain_ready()),
         news: AtomicBool::new(false),
         reader_len: AtomicUsize::new(0),
+        input_drained: AtomicBool::new(false),
         writer_close: AtomicU8::new(WRITER_CLOSE_NOW),
         state: Mutex::new(state),
         peername,

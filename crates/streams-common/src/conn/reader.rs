@@ -101,6 +101,10 @@ impl StreamReader {
         if len <= *published / 2 && len != *published {
             shared.reader_len.store(len, Ordering::Relaxed);
             *published = len;
+            if len == 0 {
+                // All input consumed: what is written next answers it.
+                shared.input_drained.store(true, Ordering::Relaxed);
+            }
         }
         if was_paused && !core.reading_paused() {
             shared.lock().core.reader_len(core.len(), false);

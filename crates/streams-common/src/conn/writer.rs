@@ -93,6 +93,13 @@ impl StreamWriter {
     /// lost the data is dropped silently (a warning is logged from the
     /// fifth such write on).
     ///
+    /// A reply (the first write after the reader consumed all the input
+    /// it had, with nothing buffered before it) is sent from this call, as
+    /// far as the socket takes it without blocking, as asyncio's `write`
+    /// sends when its buffer is empty. Other writes (the replies to
+    /// pipelined requests, a stream of writes) are sent together by the
+    /// connection's background task.
+    ///
     /// ```no_run
     /// # async fn f(writer: &streams_common::StreamWriter) -> std::io::Result<()> {
     /// writer.write(b"hello\n").unwrap();
@@ -100,7 +107,12 @@ impl StreamWriter {
     /// # Ok(()) }
     /// ```
     pub fn write(&self, data: &[u8]) -> Result<(), WriteError> {
-        let r = self.shared.lock().core.write(data);
+        let mut st = self.shared.lock();
+        let r = st.core.write(data);
+        if let Ok(Written::Buffered { wake_driver: true }) = r {
+            self.shared.send_now(&mut st);
+        }
+        drop(st);
         Self::after_write(r)
     }
 

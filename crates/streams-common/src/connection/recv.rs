@@ -50,8 +50,6 @@ pub(super) struct Inbox {
     room: usize,
     /// The room the last receive was offered.
     offered: usize,
-    /// How much the last receive brought.
-    last: usize,
     eof: bool,
     error: Option<StoredError>,
     /// The reader has taken `eof` / `error`.
@@ -75,7 +73,6 @@ impl Inbox {
             paused: false,
             room: SMALL_READ_SIZE,
             offered: 0,
-            last: 0,
             eof: false,
             error: None,
             eof_taken: false,
@@ -154,7 +151,6 @@ impl Inbox {
         if n >= self.offered && self.offered >= self.room {
             self.room = self.room.saturating_mul(4).min(READ_SIZE);
         }
-        self.last = n;
         let n = n.min(self.room_buf.len());
         if n > 0 {
             self.chunks.push_back(self.room_buf.split_to(n).freeze());
@@ -214,6 +210,7 @@ impl Inbox {
     /// EOF, then the error.
     pub(super) fn deliver_to(&mut self, reader: &mut Reader<StoredError>) {
         if self.queued > 0 {
+            let delivered = self.queued;
             // Small chunks are copied, so that they do not pin a receive
             // buffer many times their size while the reader holds them (a
             // peer dripping bytes would multiply its memory) and the room
@@ -228,10 +225,14 @@ impl Inbox {
                 };
             }
             self.queued = 0;
-            if self.last < SMALL_READ_SIZE {
+            if delivered < SMALL_READ_SIZE {
                 // The peer went quiet: offer small rooms again, and let go
                 // of the room (what the reader took keeps its memory alive
-                // as long as it needs it; the rest goes with it).
+                // as long as it needs it; the rest goes with it). Judged
+                // on all that arrived since the reader last took some, not
+                // on the last receive alone: a pipelined batch often ends
+                // with a small receive, and letting go of a grown buffer
+                // then makes every batch allocate a fresh one.
                 self.room = SMALL_READ_SIZE;
                 self.room_buf = BytesMut::new();
             }

@@ -1,0 +1,141 @@
+//! A runtime wrapper whose connected sockets count what the driver asks
+//! of them: receives that brought something, receives that found nothing,
+//! and sends. The counts are of calls into the adapter's socket, so they
+//! follow the system calls the driver makes (see `streams::receives` and
+//! `tests/reply_batching.rs`).
+
+use std::io::{self, IoSlice};
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use streams_common::runtime::{BoxFuture, Listener, Runtime, RuntimeRef, Socket};
+
+/// What the counting sockets saw.
+#[derive(Debug, Default)]
+pub struct Counts {
+    /// Receives that brought data or EOF.
+    pub received: AtomicUsize,
+    /// Receives that found nothing (`Pending`).
+    pub wasted: AtomicUsize,
+    /// Sends (`try_write` and `try_write_vectored` calls), whatever they
+    /// returned.
+    pub sent: AtomicUsize,
+}
+
+impl Counts {
+    /// `(received, wasted)`.
+    pub fn receives(&self) -> (usize, usize) {
+        (
+            self.received.load(Ordering::SeqCst),
+            self.wasted.load(Ordering::SeqCst),
+        )
+    }
+
+    /// Sends so far.
+    pub fn sends(&self) -> usize {
+        self.sent.load(Ordering::SeqCst)
+    }
+}
+
+struct CountingSocket {
+    inner: Box<dyn Socket>,
+    counts: Arc<Counts>,
+}
+
+impl AsFd for CountingSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.inner.as_fd()
+    }
+}
+
+impl Socket for CountingSocket {
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.inner.poll_read_ready(cx)
+    }
+    fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.inner.poll_write_ready(cx)
+    }
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.try_read(buf)
+    }
+    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.counts.sent.fetch_add(1, Ordering::SeqCst);
+        self.inner.try_write_vectored(bufs)
+    }
+    fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.counts.sent.fetch_add(1, Ordering::SeqCst);
+        self.inner.try_write(buf)
+    }
+    fn poll_recv_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.inner.poll_recv_ready(cx)
+    }
+    fn poll_recv(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let r = self.inner.poll_recv(cx, buf);
+        let counter = match &r {
+            Poll::Pending => &self.counts.wasted,
+            Poll::Ready(_) => &self.counts.received,
+        };
+        counter.fetch_add(1, Ordering::SeqCst);
+        r
+    }
+}
+
+/// A runtime, with its connected sockets counted.
+#[derive(Clone)]
+pub struct CountingRuntime {
+    inner: RuntimeRef,
+    counts: Arc<Counts>,
+}
+
+impl CountingRuntime {
+    /// `inner`, counting into a fresh [`Counts`].
+    pub fn new(inner: RuntimeRef) -> Self {
+        CountingRuntime {
+            inner,
+            counts: Arc::default(),
+        }
+    }
+
+    /// What its sockets counted so far.
+    pub fn counts(&self) -> &Counts {
+        &self.counts
+    }
+
+    fn wrap(&self, inner: Box<dyn Socket>) -> Box<dyn Socket> {
+        Box::new(CountingSocket {
+            inner,
+            counts: self.counts.clone(),
+        })
+    }
+}
+
+impl Runtime for CountingRuntime {
+    fn spawn(&self, future: BoxFuture<()>) {
+        self.inner.spawn(future);
+    }
+    fn sleep(&self, duration: Duration) -> BoxFuture<()> {
+        self.inner.sleep(duration)
+    }
+    fn resolve(&self, host: String, port: u16) -> BoxFuture<io::Result<Vec<SocketAddr>>> {
+        self.inner.resolve(host, port)
+    }
+    fn tcp_stream(&self, stream: std::net::TcpStream) -> io::Result<Box<dyn Socket>> {
+        Ok(self.wrap(self.inner.tcp_stream(stream)?))
+    }
+    fn unix_stream(&self, stream: UnixStream) -> io::Result<Box<dyn Socket>> {
+        Ok(self.wrap(self.inner.unix_stream(stream)?))
+    }
+    fn tcp_listener(&self, listener: std::net::TcpListener) -> io::Result<Box<dyn Listener>> {
+        self.inner.tcp_listener(listener)
+    }
+    fn unix_listener(&self, listener: UnixListener) -> io::Result<Box<dyn Listener>> {
+        self.inner.unix_listener(listener)
+    }
+    fn handle(&self) -> RuntimeRef {
+        Arc::new(self.clone())
+    }
+}
