@@ -154,16 +154,16 @@ fn run_oracle(py: &Python, cases: &[Value]) -> Vec<Value> {
     // Written from another thread so a full stdout pipe cannot deadlock us.
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let out = child.wait_with_output().expect("oracle output");
-    writer
-        .join()
-        .expect("writer thread")
-        .expect("writing to the oracle");
+    let written = writer.join().expect("writer thread");
+    // The oracle's own report first: an oracle that died early also
+    // breaks the pipe it was being written to.
     assert!(
         out.status.success(),
         "the oracle failed ({}): {}",
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
+    written.expect("writing to the oracle");
     let results: Vec<Value> = String::from_utf8(out.stdout)
         .expect("UTF-8 from the oracle")
         .lines()
