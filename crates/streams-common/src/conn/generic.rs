@@ -70,7 +70,7 @@ impl Halves {
 
     fn recv_half(&mut self) -> Option<&mut dyn RecvTransport> {
         match &mut self.parts {
-            Parts::Duplex(t) => Some(&mut **t as &mut dyn RecvTransport),
+            Parts::Duplex(t) => Some(t.as_recv()),
             Parts::Split { recv, .. } => recv.as_deref_mut(),
         }
     }
@@ -80,7 +80,7 @@ impl Halves {
             return None;
         }
         match &mut self.parts {
-            Parts::Duplex(t) => Some(&mut **t as &mut dyn SendTransport),
+            Parts::Duplex(t) => Some(t.as_send()),
             Parts::Split { send, .. } => send.as_deref_mut(),
         }
     }

@@ -160,9 +160,22 @@ pub trait SendTransport: Send + 'static {
 
 /// A transport both ways: a [`RecvTransport`] that is also a
 /// [`SendTransport`] (implemented for every such type).
-pub trait Transport: RecvTransport + SendTransport {}
+pub trait Transport: RecvTransport + SendTransport {
+    /// This transport as its receiving side. (Trait upcasting of a
+    /// `dyn Transport` needs Rust 1.86; the MSRV is older.)
+    fn as_recv(&mut self) -> &mut dyn RecvTransport;
+    /// This transport as its sending side.
+    fn as_send(&mut self) -> &mut dyn SendTransport;
+}
 
-impl<T: RecvTransport + SendTransport> Transport for T {}
+impl<T: RecvTransport + SendTransport> Transport for T {
+    fn as_recv(&mut self) -> &mut dyn RecvTransport {
+        self
+    }
+    fn as_send(&mut self) -> &mut dyn SendTransport {
+        self
+    }
+}
 
 /// A reader and a writer over `transport` (one object both ways),
 /// driven by a task spawned on `rt`.
