@@ -391,8 +391,9 @@ impl End {
         progress
     }
 
-    /// The driver goes to sleep (after a turn with nothing left to do).
-    pub fn sleep(&mut self) {
+    /// The driver goes idle after a turn with nothing left to do: it waits
+    /// for readability and its timer (virtual: nothing here sleeps).
+    pub fn go_idle(&mut self) {
         if !self.transport_closed {
             self.idle = Some(Idle {
                 wants_recv: self.conn.wants_recv(),
@@ -495,7 +496,7 @@ impl End {
 
     /// A sleeping driver wakes up for its socket or its timer; otherwise
     /// the core must not have work for it (it would never be done).
-    pub fn check_sleep(&mut self, inc: &Wire, now: Instant) {
+    pub fn check_idle(&mut self, inc: &Wire, now: Instant) {
         let Some(idle) = self.idle else {
             return;
         };

@@ -311,7 +311,7 @@ impl World {
         for i in 0..self.ends.len() {
             let p = self.parts(i);
             acted |= p.end.wakes();
-            p.end.check_sleep(p.inc, now);
+            p.end.check_idle(p.inc, now);
             acted |= p.end.wakes();
             p.end.check(p.inc);
         }
@@ -333,7 +333,7 @@ impl World {
             }
             if !progress {
                 for end in &mut self.ends {
-                    end.sleep();
+                    end.go_idle();
                 }
                 return any;
             }
