@@ -34,7 +34,8 @@
 //! contains it (and the baseline).
 //! Every run is bounded by its line count and a 60 s timeout.
 
-use std::error::Error;
+mod support;
+
 use std::future::Future;
 use std::path::PathBuf;
 use std::process::Command;
@@ -44,48 +45,7 @@ use std::time::{Duration, Instant};
 use futures::future::{select, Either};
 use streams_common::runtime::{Runtime, RuntimeRef};
 use streams_common::{Bytes, Hosts, OpenOptions, ServerOptions, StreamReader, StreamWriter};
-
-type BoxError = Box<dyn Error + Send + Sync>;
-type Res<T> = Result<T, BoxError>;
-
-const LINE: usize = 80;
-const TIMEOUT: Duration = Duration::from_secs(60);
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// `n` lines of `LINE` bytes each, `\n`-terminated, all different.
-fn payload(n: usize) -> Vec<u8> {
-    let mut data = Vec::with_capacity(n * LINE);
-    for i in 0..n {
-        let start = data.len();
-        data.extend_from_slice(format!("{i:09} ").as_bytes());
-        while data.len() < start + LINE - 1 {
-            data.push(b'a' + ((data.len() - start + i) % 26) as u8);
-        }
-        data.push(b'\n');
-    }
-    data
-}
-
-/// Pins the process (every thread created from now on, and children) to
-/// one CPU.
-fn pin(cpu: usize) -> std::io::Result<()> {
-    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET and
-    // sched_setaffinity only read and write that set.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu, &mut set);
-        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
-    Ok(())
-}
+use support::{env_or, payload, BoxError, Res, Runner, LINE, TIMEOUT};
 
 // ----- the library, on any runtime ---------------------------------------
 
@@ -336,17 +296,7 @@ fn run_python(py: &PathBuf, lines: usize) -> Res<f64> {
 
 // ----- the table --------------------------------------------------------------
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let m = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[m]
-    } else {
-        (v[m - 1] + v[m]) / 2.0
-    }
-}
-
-type Runner = Box<dyn Fn() -> Res<f64>>;
+const BASELINE: &str = "tokio hand-written";
 
 fn main() -> Res<()> {
     // Set before async-std starts its executor.
@@ -357,20 +307,22 @@ fn main() -> Res<()> {
         .skip(1)
         .find(|a| !a.starts_with('-'))
         .unwrap_or_default();
-    let cpu = std::env::var("ECHO_CPU").unwrap_or_else(|_| "0".into());
-    if cpu != "none" {
-        pin(cpu.parse()?)?;
-    }
+    let cpu = support::pin_from_env()?;
     let lines = env_or("ECHO_LINES", 300_000);
     let rounds = env_or("ROUNDS", 5).max(1);
     let data = Arc::new(payload(lines));
     let per_s = move |d: Duration| lines as f64 / d.as_secs_f64();
+    let runner = |name: &str, run: Box<dyn Fn() -> Res<f64>>| Runner {
+        name: name.into(),
+        baseline: Some(BASELINE),
+        run,
+    };
 
-    let mut runners: Vec<(&str, Runner)> = Vec::new();
+    let mut runners: Vec<Runner> = Vec::new();
     {
         let d = data.clone();
-        runners.push((
-            "tokio hand-written",
+        runners.push(runner(
+            BASELINE,
             Box::new(move || run_tokio_hand(&d).map(per_s)),
         ));
         type Run = fn(&Arc<Vec<u8>>, Lines) -> Res<Duration>;
@@ -393,68 +345,28 @@ fn main() -> Res<()> {
         ];
         for (owned, into, run) in library {
             let d = data.clone();
-            runners.push((owned, Box::new(move || run(&d, Lines::Owned).map(per_s))));
+            runners.push(runner(
+                owned,
+                Box::new(move || run(&d, Lines::Owned).map(per_s)),
+            ));
             let d = data.clone();
-            runners.push((into, Box::new(move || run(&d, Lines::Into).map(per_s))));
+            runners.push(runner(
+                into,
+                Box::new(move || run(&d, Lines::Into).map(per_s)),
+            ));
         }
         if let Some(py) = python() {
             let name = format!("CPython asyncio ({})", py.display());
-            let name: &'static str = Box::leak(name.into_boxed_str());
-            runners.push((name, Box::new(move || run_python(&py, lines))));
+            runners.push(runner(&name, Box::new(move || run_python(&py, lines))));
         }
     }
     let baseline = std::env::var("ECHO_BASELINE").map_or(true, |v| v != "0");
-    runners.retain(|(name, _)| {
-        (baseline && name.starts_with("tokio hand")) || name.contains(filter.as_str())
-    });
+    runners.retain(|r| (baseline && r.name == BASELINE) || r.name.contains(filter.as_str()));
 
     println!(
         "echo: {lines} lines of {LINE} B, {rounds} rounds, cpu {cpu}, pid {}",
         std::process::id()
     );
-    let mut results: Vec<Vec<f64>> = vec![Vec::new(); runners.len()];
-    for round in 0..rounds {
-        for (i, (name, run)) in runners.iter().enumerate() {
-            match run() {
-                Ok(v) => {
-                    println!("round {round}: {name:<28} {:>8.3} M lines/s", v / 1e6);
-                    results[i].push(v);
-                }
-                Err(e) => println!("round {round}: {name:<28} failed: {e}"),
-            }
-        }
-    }
-    println!();
-    println!(
-        "| implementation | M lines/s (median of {rounds}) | ratio to hand-written Tokio \
-         | ratio's spread (per round) |"
-    );
-    println!("|---|---:|---:|---:|");
-    let baselines: Vec<f64> = match results.first() {
-        Some(r) if baseline => r.clone(),
-        _ => Vec::new(),
-    };
-    let base = match baselines.is_empty() {
-        false => median(&mut baselines.clone()),
-        true => f64::NAN,
-    };
-    for ((name, _), r) in runners.iter().zip(results.iter_mut()) {
-        if r.is_empty() {
-            println!("| {name} | failed | | |");
-            continue;
-        }
-        // Each round's ratio to that round's baseline: how much the
-        // ratio moved from round to round.
-        let ratios: Vec<f64> = r.iter().zip(&baselines).map(|(v, b)| v / b).collect();
-        let spread = match (
-            ratios.iter().cloned().reduce(f64::min),
-            ratios.iter().cloned().reduce(f64::max),
-        ) {
-            (Some(lo), Some(hi)) => format!("{lo:.3}-{hi:.3}"),
-            _ => String::new(),
-        };
-        let m = median(r);
-        println!("| {name} | {:.3} | {:.3} | {spread} |", m / 1e6, m / base);
-    }
+    support::rounds_table(&runners, rounds);
     Ok(())
 }
