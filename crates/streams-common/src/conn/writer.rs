@@ -353,11 +353,11 @@ impl StreamWriter {
     /// # smol::block_on(smol::future::or(async {
     /// # use streams_common::transport::{pair, TransportOptions};
     /// # let ((mut peer_reader, peer_writer), (mut reader, writer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
-    /// // Awaited before close(): waits for the connection to end, and reports
-    /// // the error it ended with.
-    /// let ended = writer.wait_closed();
     /// peer_writer.abort(); // the peer resets the connection
-    /// assert_eq!(ended.await.unwrap_err().kind(), std::io::ErrorKind::ConnectionReset);
+    /// // No close() on this side: wait_closed() waits for the connection to
+    /// // end, and reports the error it ended with.
+    /// let error = writer.wait_closed().await.unwrap_err();
+    /// assert_eq!(error.kind(), std::io::ErrorKind::ConnectionReset);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
     /// ```
