@@ -35,6 +35,9 @@ mod in_place;
 /// them ([`buffered`](Self::buffered)), and with the `tokio-io` or
 /// `futures-io` feature (the adapters turn them on) the reader implements
 /// the standard `AsyncRead` and `AsyncBufRead` traits.
+///
+/// In the methods' examples, `peer` is the writer of the other end of an
+/// in-memory [`pair`](crate::transport::pair) (set up in hidden lines).
 pub struct StreamReader {
     shared: Arc<Shared>,
     /// The reader's own core: bytes already taken from the inbox. Kept out
@@ -154,11 +157,36 @@ impl StreamReader {
 
     /// Up to `n` bytes, once any are available; an empty `Bytes` at EOF.
     /// `read(0)` returns at once (or reports a stored error).
+    ///
+    /// ```
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # smol::block_on(smol::future::or(async {
+    /// # let ((mut reader, _writer), (_, peer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// peer.write(b"hello world")?;
+    /// assert_eq!(reader.read(5).await?, "hello"); // at most 5 bytes
+    /// assert_eq!(reader.read(100).await?, " world"); // what is there: no wait for 100
+    /// peer.close();
+    /// assert_eq!(reader.read(100).await?, ""); // EOF
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     pub async fn read(&mut self, n: usize) -> Result<Bytes, ReadError> {
         poll_fn(|cx| self.poll_op(cx, |r| r.read(n))).await
     }
 
     /// Everything until EOF (asyncio's `read()` / `read(-1)`).
+    ///
+    /// ```
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # smol::block_on(smol::future::or(async {
+    /// # let ((mut reader, _writer), (_, peer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// peer.write(b"first\n")?;
+    /// peer.write(b"second\n")?;
+    /// peer.close(); // EOF once everything written is received
+    /// assert_eq!(reader.read_to_eof().await?, "first\nsecond\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     pub async fn read_to_eof(&mut self) -> Result<Bytes, ReadError> {
         poll_fn(|cx| self.poll_op(cx, |r| r.read_to_eof())).await
     }
@@ -167,10 +195,18 @@ impl StreamReader {
     /// `Bytes` when nothing is left. A line longer than the limit is
     /// discarded and reported as [`ReadError::LineTooLong`].
     ///
-    /// ```no_run
-    /// # async fn f(reader: &mut streams_common::StreamReader) -> Result<(), streams_common::ReadError> {
-    /// let line = reader.readline().await?;
-    /// # Ok(()) }
+    /// ```
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # smol::block_on(smol::future::or(async {
+    /// # let ((mut reader, _writer), (_, peer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// peer.write(b"one\ntwo\nlast")?;
+    /// peer.close();
+    /// assert_eq!(reader.readline().await?, "one\n");
+    /// assert_eq!(reader.readline().await?, "two\n");
+    /// assert_eq!(reader.readline().await?, "last"); // at EOF: without a `\n`
+    /// assert_eq!(reader.readline().await?, ""); // nothing left
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
     /// ```
     pub async fn readline(&mut self) -> Result<Bytes, ReadError> {
         poll_fn(|cx| self.poll_op(cx, |r| r.readline())).await
@@ -178,12 +214,48 @@ impl StreamReader {
 
     /// Exactly `n` bytes; [`ReadError::Incomplete`] with what arrived if
     /// EOF comes first.
+    ///
+    /// ```
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # smol::block_on(smol::future::or(async {
+    /// # let ((mut reader, _writer), (_, peer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// use streams_common::ReadError;
+    /// peer.write(b"HEADbody")?;
+    /// assert_eq!(reader.readexactly(4).await?, "HEAD");
+    /// peer.close();
+    /// // EOF before 10 bytes: asyncio's IncompleteReadError, with what arrived.
+    /// let Err(ReadError::Incomplete { partial, expected }) = reader.readexactly(10).await else {
+    ///     panic!("expected Incomplete");
+    /// };
+    /// assert_eq!((partial.as_ref(), expected), (&b"body"[..], Some(10)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     pub async fn readexactly(&mut self, n: usize) -> Result<Bytes, ReadError> {
         poll_fn(|cx| self.poll_op(cx, |r| r.readexactly(n))).await
     }
 
     /// Data up to and including a separator, or the earliest-ending of
     /// several (`b"\r\n"`, `&[b"\n".as_slice(), b"\r"]`).
+    ///
+    /// ```
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # smol::block_on(smol::future::or(async {
+    /// # let ((mut reader, _writer), (_, peer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// use streams_common::ReadError;
+    /// peer.write(b"key=value;rest")?;
+    /// assert_eq!(reader.readuntil(b"=").await?, "key="); // the separator is kept
+    /// // The earliest-ending of several separators:
+    /// assert_eq!(reader.readuntil(&[b";".as_slice(), b"\n"]).await?, "value;");
+    /// peer.close();
+    /// // EOF before a separator: IncompleteReadError with the rest.
+    /// let Err(ReadError::Incomplete { partial, .. }) = reader.readuntil(b";").await else {
+    ///     panic!("expected Incomplete");
+    /// };
+    /// assert_eq!(partial, "rest");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     pub async fn readuntil<'s>(
         &mut self,
         separators: impl Into<Separators<'s>>,
@@ -198,14 +270,21 @@ impl StreamReader {
     /// tokio's `read_until` into a reused `Vec`: the fastest way to read
     /// lines. Cancel-safe: `buf` is only touched when a line is complete.
     ///
-    /// ```no_run
-    /// # async fn f(mut reader: streams_common::StreamReader) -> Result<(), streams_common::ReadError> {
+    /// ```
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # smol::block_on(smol::future::or(async {
+    /// # let ((mut reader, _writer), (_, peer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// peer.write(b"one\ntwo\n")?;
+    /// peer.close();
     /// let mut line = Vec::new();
+    /// let mut lines = Vec::new();
     /// while reader.readline_into(&mut line).await? > 0 {
-    ///     print!("{}", String::from_utf8_lossy(&line));
-    ///     line.clear();
+    ///     lines.push(String::from_utf8_lossy(&line).into_owned());
+    ///     line.clear(); // reused: no allocation per line
     /// }
-    /// # Ok(()) }
+    /// assert_eq!(lines, ["one\n", "two\n"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
     /// ```
     pub async fn readline_into(&mut self, buf: &mut Vec<u8>) -> Result<usize, ReadError> {
         poll_fn(|cx| {
@@ -223,6 +302,19 @@ impl StreamReader {
     /// chunk to `buf` and returns its length, with the same errors (the
     /// data an [`Incomplete`](ReadError::Incomplete) error carries is not
     /// appended).
+    ///
+    /// ```
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # smol::block_on(smol::future::or(async {
+    /// # let ((mut reader, _writer), (_, peer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// peer.write(b"GET / HTTP/1.1\r\nHost: a\r\n\r\nbody")?;
+    /// let mut head = Vec::new();
+    /// let n = reader.readuntil_into(b"\r\n\r\n", &mut head).await?;
+    /// assert_eq!(head, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"); // appended, separator kept
+    /// assert_eq!(n, head.len());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     pub async fn readuntil_into<'s>(
         &mut self,
         separators: impl Into<Separators<'s>>,
@@ -253,22 +345,39 @@ impl StreamReader {
     /// reader's buffer, so an `n` above twice the limit keeps reading
     /// resumed until they are all there.)
     ///
-    /// ```no_run
-    /// # async fn f(reader: &mut streams_common::StreamReader) -> Result<(), streams_common::ReadError> {
-    /// // A Redis bulk string: "$5\r\nhello\r\n".
+    /// ```
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # smol::block_on(smol::future::or(async {
+    /// # let ((mut reader, _writer), (_, peer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// peer.write(b"$5\r\nhello\r\n")?; // a Redis bulk string
     /// let mut header = Vec::new();
     /// reader.readuntil_into(b"\r\n", &mut header).await?;
-    /// let len: usize = std::str::from_utf8(&header[1..header.len() - 2]).unwrap().parse().unwrap();
+    /// let len: usize = std::str::from_utf8(&header[1..header.len() - 2])?.parse()?;
     /// let mut value = Vec::new();
     /// reader.readexactly_into(len + 2, &mut value).await?;
     /// value.truncate(len); // without its "\r\n"
-    /// # Ok(()) }
+    /// assert_eq!(value, b"hello");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
     /// ```
     pub async fn readexactly_into(&mut self, n: usize, buf: &mut Vec<u8>) -> Result<(), ReadError> {
         poll_fn(|cx| self.poll_op(cx, |r| r.readexactly_into(n, buf))).await
     }
 
     /// Whether EOF was received and everything was read.
+    ///
+    /// ```
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # smol::block_on(smol::future::or(async {
+    /// # let ((mut reader, _writer), (_, peer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// peer.write(b"last words")?;
+    /// assert!(!reader.at_eof());
+    /// peer.close();
+    /// assert_eq!(reader.read_to_eof().await?, "last words");
+    /// assert!(reader.at_eof()); // EOF received and everything read
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use]
     pub fn at_eof(&mut self) -> bool {
         self.sync();
@@ -277,6 +386,20 @@ impl StreamReader {
 
     /// The error the connection ended with, if any (asyncio's
     /// `exception()`).
+    ///
+    /// ```
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # smol::block_on(smol::future::or(async {
+    /// # let ((mut reader, _writer), (_, peer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// use std::io::ErrorKind;
+    /// assert!(reader.exception().is_none());
+    /// peer.abort(); // this end sees a reset
+    /// let error = reader.read(100).await.unwrap_err(); // every read reports it now
+    /// assert_eq!(std::io::Error::from(error).kind(), ErrorKind::ConnectionReset);
+    /// assert_eq!(reader.exception().map(|e| e.kind()), Some(ErrorKind::ConnectionReset));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use]
     pub fn exception(&self) -> Option<StoredError> {
         match self.core.error() {
@@ -286,12 +409,35 @@ impl StreamReader {
     }
 
     /// The buffer limit.
+    ///
+    /// ```
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # smol::block_on(smol::future::or(async {
+    /// # let ((mut reader, _writer), (_, peer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// assert_eq!(reader.limit(), 64 * 1024); // asyncio's default (`limit=` changes it)
+    /// reader.set_limit(1024)?;
+    /// assert_eq!(reader.limit(), 1024);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use]
     pub fn limit(&self) -> usize {
         self.core.limit()
     }
 
     /// How many received bytes wait in the buffer.
+    ///
+    /// ```
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # smol::block_on(smol::future::or(async {
+    /// # let ((mut reader, _writer), (_, peer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// assert_eq!(reader.buffered_len(), 0);
+    /// peer.write(b"one\ntwo\n")?;
+    /// assert_eq!(reader.readline().await?, "one\n");
+    /// assert_eq!(reader.buffered_len(), 4); // "two\n" waits
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use]
     pub fn buffered_len(&self) -> usize {
         self.core.len() + self.shared.lock().core.received_len()
@@ -299,6 +445,20 @@ impl StreamReader {
 
     /// Removes and returns every buffered byte, for handing the stream over
     /// to another protocol.
+    ///
+    /// ```
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # smol::block_on(smol::future::or(async {
+    /// # let ((mut reader, _writer), (_, peer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// peer.write(b"UPGRADE\r\n\x00\x01binary")?;
+    /// assert_eq!(reader.readline().await?, "UPGRADE\r\n");
+    /// // The bytes of the next protocol that came with the line:
+    /// let rest = reader.take_buffered();
+    /// assert_eq!(&rest[..], b"\x00\x01binary");
+    /// assert_eq!(reader.buffered_len(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use = "the bytes are removed from the reader: dropping them loses them"]
     pub fn take_buffered(&mut self) -> bytes::BytesMut {
         self.sync();
@@ -335,14 +495,21 @@ impl StreamReader {
     /// Not called `lines()`: tokio's and futures' `AsyncBufReadExt::lines`
     /// take the reader by value and would be picked first.
     ///
-    /// ```no_run
+    /// ```
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # smol::block_on(smol::future::or(async {
+    /// # let ((mut reader, _writer), (_, peer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
     /// use futures::StreamExt;
-    /// # async fn f(mut reader: streams_common::StreamReader) {
+    /// peer.write(b"one\ntwo\n")?;
+    /// peer.close();
     /// let mut lines = reader.line_stream();
+    /// let mut seen = Vec::new();
     /// while let Some(line) = lines.next().await {
-    ///     println!("{:?}", line);
+    ///     seen.push(line?);
     /// }
-    /// # }
+    /// assert_eq!(seen, ["one\n", "two\n"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
     /// ```
     #[must_use = "streams do nothing unless polled"]
     pub fn line_stream(&mut self) -> Lines<'_> {
@@ -353,15 +520,19 @@ impl StreamReader {
     /// `'static` stream to hand to a task, store in a struct, or return
     /// from a function; [`IntoLines::into_inner`] gives the reader back.
     ///
-    /// ```no_run
+    /// ```
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # smol::block_on(smol::future::or(async {
+    /// # let ((mut reader, _writer), (_, peer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
     /// use futures::StreamExt;
-    /// # fn f(reader: streams_common::StreamReader) -> impl futures::Stream<Item = streams_common::Bytes> + 'static {
-    /// // Every line, skipping over-long ones; ends at EOF or another error.
-    /// reader
-    ///     .into_lines()
-    ///     .continue_after_line_too_long()
-    ///     .filter_map(|line| async move { line.ok() })
-    /// # }
+    /// peer.write(b"HELLO\nbody")?;
+    /// // Owned and 'static: the stream can be stored or moved into a task.
+    /// let mut lines = reader.into_lines();
+    /// assert_eq!(lines.next().await.unwrap()?, "HELLO\n");
+    /// let mut reader = lines.into_inner(); // back, to read the rest otherwise
+    /// assert_eq!(reader.readexactly(4).await?, "body");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
     /// ```
     #[must_use = "streams do nothing unless polled"]
     pub fn into_lines(self) -> IntoLines {

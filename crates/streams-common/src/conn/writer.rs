@@ -48,6 +48,11 @@ mod poll_io;
 /// and `writer.close()` on a `&mut StreamWriter` are the trait's (its
 /// methods take `&mut self` and are found first); on a writer held by
 /// value or by `&` they are this type's.
+///
+/// In the methods' examples (their set-up in hidden lines), `peer` is the
+/// reader of the other end of an in-memory [`pair`](crate::transport::pair)
+/// (`peer_reader` and `peer_writer` when both are used), and `rt` and
+/// `addr` a smol runtime and a loopback server's address.
 pub struct StreamWriter {
     shared: Arc<Shared>,
     /// The drain an `AsyncWrite::poll_write` waits on, kept across polls.
@@ -100,11 +105,15 @@ impl StreamWriter {
     /// pipelined requests, a stream of writes) are sent together by the
     /// connection's background task.
     ///
-    /// ```no_run
-    /// # async fn f(writer: &streams_common::StreamWriter) -> std::io::Result<()> {
-    /// writer.write(b"hello\n").unwrap();
-    /// writer.drain().await?; // only waits if the buffer is above the high-water mark
-    /// # Ok(()) }
+    /// ```
+    /// # smol::block_on(smol::future::or(async {
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # let ((mut peer, _peer_writer), (_reader, writer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// writer.write(b"hello\n")?; // buffered: never waits
+    /// writer.drain().await?; // flow control: waits only above the high-water mark
+    /// assert_eq!(peer.readline().await?, "hello\n"); // sent in the background
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
     /// ```
     pub fn write(&self, data: &[u8]) -> Result<(), WriteError> {
         let mut st = self.shared.lock();
@@ -117,6 +126,18 @@ impl StreamWriter {
     }
 
     /// Buffers every item in order, as one write.
+    ///
+    /// ```
+    /// # smol::block_on(smol::future::or(async {
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # let ((mut peer, _peer_writer), (_reader, writer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// writer.writelines(["HELO me\r\n", "QUIT\r\n"])?;
+    /// writer.writelines(vec![b"a\n".to_vec(), b"b\n".to_vec()])?;
+    /// writer.close();
+    /// assert_eq!(peer.read_to_eof().await?, "HELO me\r\nQUIT\r\na\nb\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     pub fn writelines<I>(&self, items: I) -> Result<(), WriteError>
     where
         I: IntoIterator,
@@ -135,6 +156,23 @@ impl StreamWriter {
     /// [`io::ErrorKind::ConnectionReset`]) once the connection is closed.
     /// A drain that is waiting when the connection is closed or aborted
     /// locally returns `Ok`. Cancel-safe.
+    ///
+    /// ```
+    /// # smol::block_on(smol::future::or(async {
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # let ((mut peer, _peer_writer), (_reader, writer)) = pair(&streams_smol::Smol::default(), 64, TransportOptions::default().limit(64))?;
+    /// writer.set_write_buffer_limits(Some(1024), None)?; // the low-water mark: 256
+    /// writer.write(&[b'x'; 10_000])?;
+    /// // The peer is not reading: the buffer is above the high-water mark, and
+    /// // drain() waits...
+    /// assert!(smol::future::poll_once(writer.drain()).await.is_none());
+    /// // ... until the peer has read enough to bring it down to 256 bytes.
+    /// let (drained, read) = smol::future::zip(writer.drain(), peer.readexactly(10_000)).await;
+    /// drained?;
+    /// assert_eq!(read?.len(), 10_000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     pub async fn drain(&self) -> io::Result<()> {
         if self.shared.drain_ready.load(Ordering::Acquire) {
             return Ok(());
@@ -170,15 +208,19 @@ impl StreamWriter {
     /// and changes nothing; [`can_write_eof`](Self::can_write_eof) tells in
     /// advance.
     ///
-    /// ```no_run
-    /// # fn f(writer: &streams_common::StreamWriter) {
-    /// use streams_common::tls::TlsError;
-    /// if writer.can_write_eof() {
-    ///     writer.write_eof().unwrap();
-    /// } else {
-    ///     assert_eq!(writer.write_eof(), Err(TlsError::WriteEofNotSupported));
-    /// }
-    /// # }
+    /// ```
+    /// # smol::block_on(smol::future::or(async {
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # let ((mut peer_reader, peer_writer), (mut reader, writer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// writer.write(b"request")?;
+    /// writer.write_eof()?; // half-close: the peer reads EOF after the data...
+    /// assert_eq!(peer_reader.read_to_eof().await?, "request");
+    /// peer_writer.write(b"reply")?; // ... and can still answer
+    /// peer_writer.close();
+    /// assert_eq!(reader.read_to_eof().await?, "reply");
+    /// assert!(writer.write(b"more").is_err()); // no write after write_eof()
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
     /// ```
     pub fn write_eof(&self) -> Result<(), TlsError> {
         self.shared.lock().core.write_eof()
@@ -186,6 +228,21 @@ impl StreamWriter {
 
     /// Whether [`write_eof`](Self::write_eof) is supported: for TCP and
     /// Unix sockets, not over TLS.
+    ///
+    /// ```
+    /// # smol::block_on(smol::future::or(async {
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # let ((mut peer, _peer_writer), (_reader, writer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// // A socket or a pair can half-close; TLS cannot.
+    /// if writer.can_write_eof() {
+    ///     writer.write_eof()?;
+    /// } else {
+    ///     writer.close();
+    /// }
+    /// assert_eq!(peer.read_to_eof().await?, "");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use]
     pub fn can_write_eof(&self) -> bool {
         !self.shared.lock().core.is_tls()
@@ -193,6 +250,19 @@ impl StreamWriter {
 
     /// Closes the connection after sending what is buffered. Idempotent;
     /// reading stops at once.
+    ///
+    /// ```
+    /// # smol::block_on(smol::future::or(async {
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # let ((mut peer, _peer_writer), (_reader, writer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// writer.write(b"bye\n")?;
+    /// writer.close(); // sends what is buffered, then closes
+    /// assert!(writer.is_closing());
+    /// assert_eq!(peer.read_to_eof().await?, "bye\n"); // all of it, then EOF
+    /// writer.wait_closed().await?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     pub fn close(&self) {
         self.shared.close();
     }
@@ -208,23 +278,67 @@ impl StreamWriter {
     /// [`close`](Self::close), which already waits for the peer's
     /// close_notify.
     ///
-    /// ```no_run
-    /// # async fn f(writer: streams_common::StreamWriter) -> std::io::Result<()> {
-    /// writer.write(b"the whole reply\n").unwrap();
-    /// writer.close_lingering(std::time::Duration::from_secs(5));
-    /// writer.wait_closed().await?;
-    /// # Ok(()) }
+    /// ```
+    /// # smol::block_on(smol::future::or(async {
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// use std::time::Duration;
+    /// // A server that replies without reading what the client still sends.
+    /// let reply = |_reader: StreamReader, writer: StreamWriter| async move {
+    ///     let _ = writer.write(b"the whole reply\n");
+    ///     writer.close_lingering(Duration::from_secs(5));
+    ///     let _ = writer.wait_closed().await;
+    /// };
+    /// let server = start_server(rt.clone(), reply, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// let port = server.local_addrs()[0].port();
+    /// let (mut reader, writer) = open_connection(&*rt, "127.0.0.1", port, OpenOptions::default()).await?;
+    /// writer.write(&vec![b'x'; 1 << 20])?; // an upload the server does not read
+    /// // With close(), the server's kernel could reset the connection over the
+    /// // unread upload, and the reply could be lost; lingering, it arrives whole.
+    /// assert_eq!(reader.read_to_eof().await?, "the whole reply\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
     /// ```
     pub fn close_lingering(&self, timeout: std::time::Duration) {
         self.shared.lock().core.close_lingering(timeout);
     }
 
     /// Closes the connection at once, dropping the buffer.
+    ///
+    /// ```
+    /// # smol::block_on(smol::future::or(async {
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # let ((mut peer, _peer_writer), (_reader, writer)) = pair(&streams_smol::Smol::default(), 64, TransportOptions::default().limit(64))?;
+    /// writer.write(&[b'x'; 10_000])?; // the peer is not reading: mostly buffered
+    /// writer.abort(); // closes at once
+    /// assert!(writer.is_closing());
+    /// assert_eq!(writer.get_write_buffer_size(), 0); // the buffer was dropped
+    /// // The peer of a pair sees a reset, not an EOF (a TCP peer does when
+    /// // data was left unread).
+    /// let error = peer.read_to_eof().await.unwrap_err();
+    /// assert_eq!(std::io::Error::from(error).kind(), std::io::ErrorKind::ConnectionReset);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     pub fn abort(&self) {
         self.shared.abort();
     }
 
     /// Whether the connection is closing or closed.
+    ///
+    /// ```
+    /// # smol::block_on(smol::future::or(async {
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # let ((mut peer, _peer_writer), (_reader, writer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// assert!(!writer.is_closing());
+    /// writer.close();
+    /// assert!(writer.is_closing()); // at once, before the buffer is sent
+    /// writer.write(b"late")?; // dropped silently, as asyncio does
+    /// assert_eq!(peer.read_to_eof().await?, "");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use]
     pub fn is_closing(&self) -> bool {
         self.shared.lock().core.is_closing()
@@ -234,6 +348,19 @@ impl StreamWriter {
     /// with the error the connection ended with, if any. May be awaited
     /// before `close()` (it then waits for the connection to end), any
     /// number of times; cancelling one wait does not affect the others.
+    ///
+    /// ```
+    /// # smol::block_on(smol::future::or(async {
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # let ((mut peer_reader, peer_writer), (mut reader, writer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// peer_writer.abort(); // the peer resets the connection
+    /// // No close() on this side: wait_closed() waits for the connection to
+    /// // end, and reports the error it ended with.
+    /// let error = writer.wait_closed().await.unwrap_err();
+    /// assert_eq!(error.kind(), std::io::ErrorKind::ConnectionReset);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     pub async fn wait_closed(&self) -> io::Result<()> {
         poll_fn(|cx| {
             let mut st = self.shared.lock();
@@ -252,6 +379,21 @@ impl StreamWriter {
     /// Sets the water marks (asyncio's defaulting: neither → 64 KiB high,
     /// 512 KiB over TLS; only `low` → high = 4 × low; only `high` → low =
     /// high / 4).
+    ///
+    /// ```
+    /// # smol::block_on(smol::future::or(async {
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # let ((mut peer, _peer_writer), (_reader, writer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// writer.set_write_buffer_limits(Some(1024), None)?;
+    /// assert_eq!(writer.get_write_buffer_limits(), (256, 1024)); // low = high / 4
+    /// writer.set_write_buffer_limits(None, Some(100))?;
+    /// assert_eq!(writer.get_write_buffer_limits(), (100, 400)); // high = 4 × low
+    /// // High below low: asyncio's ValueError, and nothing changes.
+    /// assert!(writer.set_write_buffer_limits(Some(10), Some(20)).is_err());
+    /// assert_eq!(writer.get_write_buffer_limits(), (100, 400));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     pub fn set_write_buffer_limits(
         &self,
         high: Option<usize>,
@@ -261,30 +403,101 @@ impl StreamWriter {
     }
 
     /// Bytes buffered and not yet sent.
+    ///
+    /// ```
+    /// # smol::block_on(smol::future::or(async {
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # let ((mut peer, _peer_writer), (_reader, writer)) = pair(&streams_smol::Smol::default(), 64, TransportOptions::default().limit(64))?;
+    /// assert_eq!(writer.get_write_buffer_size(), 0);
+    /// writer.write(&[b'x'; 10_000])?;
+    /// // The peer is not reading: what the transport could not take waits here.
+    /// assert!(writer.get_write_buffer_size() > 9_000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use]
     pub fn get_write_buffer_size(&self) -> usize {
         self.shared.lock().core.write_buffer_size()
     }
 
     /// `(low, high)`.
+    ///
+    /// ```
+    /// # smol::block_on(smol::future::or(async {
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # let ((mut peer, _peer_writer), (_reader, writer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// assert_eq!(writer.get_write_buffer_limits(), (16 * 1024, 64 * 1024)); // asyncio's defaults
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use]
     pub fn get_write_buffer_limits(&self) -> (usize, usize) {
         self.shared.lock().core.write_buffer_limits()
     }
 
     /// The peer's address (asyncio's `get_extra_info('peername')`).
+    ///
+    /// ```
+    /// # smol::block_on(smol::future::or(async {
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let handler = |mut r: StreamReader, _w: StreamWriter| async move { let _ = r.read_to_eof().await; };
+    /// # let server = start_server(rt.clone(), handler, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// # let addr = server.local_addrs()[0];
+    /// let (_reader, writer) = open_connection(&*rt, "127.0.0.1", addr.port(), OpenOptions::default()).await?;
+    /// assert_eq!(writer.peername(), Some(&Address::Inet(addr)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use]
     pub fn peername(&self) -> Option<&Address> {
         self.shared.peername.as_ref()
     }
 
     /// The local address (asyncio's `get_extra_info('sockname')`).
+    ///
+    /// ```
+    /// # smol::block_on(smol::future::or(async {
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let handler = |mut r: StreamReader, _w: StreamWriter| async move { let _ = r.read_to_eof().await; };
+    /// # let server = start_server(rt.clone(), handler, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// # let addr = server.local_addrs()[0];
+    /// let (_reader, writer) = open_connection(&*rt, "127.0.0.1", addr.port(), OpenOptions::default()).await?;
+    /// let Some(Address::Inet(local)) = writer.sockname() else { panic!("a TCP connection") };
+    /// assert!(local.ip().is_loopback() && local.port() != 0); // the port the system picked
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use]
     pub fn sockname(&self) -> Option<&Address> {
         self.shared.sockname.as_ref()
     }
 
     /// Whether this is a TCP connection (as opposed to a Unix one).
+    ///
+    /// ```
+    /// # smol::block_on(smol::future::or(async {
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let handler = |mut r: StreamReader, _w: StreamWriter| async move { let _ = r.read_to_eof().await; };
+    /// # let server = start_server(rt.clone(), handler, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// # let addr = server.local_addrs()[0];
+    /// # let dir = std::env::temp_dir().join(format!("streams-doc-is-tcp-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let path = dir.join("server.sock");
+    /// # let _unix_server = start_unix_server(rt.clone(), handler, &path, ServerOptions::default()).await?;
+    /// let (_reader, tcp) = open_connection(&*rt, "127.0.0.1", addr.port(), OpenOptions::default()).await?;
+    /// assert!(tcp.is_tcp());
+    /// let (_reader, unix) = open_unix_connection(&*rt, &path, OpenOptions::default()).await?;
+    /// assert!(!unix.is_tcp());
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use]
     pub fn is_tcp(&self) -> bool {
         self.shared.is_tcp
@@ -293,10 +506,23 @@ impl StreamWriter {
     /// Runs `f` with the socket (asyncio's `get_extra_info('socket')`), to
     /// read or set options; `None` once the socket is closed.
     ///
-    /// ```no_run
-    /// # fn f(writer: &streams_common::StreamWriter) {
-    /// let nodelay = writer.with_socket(|s| s.tcp_nodelay());
-    /// # }
+    /// ```
+    /// # smol::block_on(smol::future::or(async {
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let handler = |mut r: StreamReader, _w: StreamWriter| async move { let _ = r.read_to_eof().await; };
+    /// # let server = start_server(rt.clone(), handler, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// # let addr = server.local_addrs()[0];
+    /// let (_reader, writer) = open_connection(&*rt, "127.0.0.1", addr.port(), OpenOptions::default()).await?;
+    /// assert_eq!(writer.with_socket(|s| s.tcp_nodelay()).transpose()?, Some(true)); // as asyncio sets it
+    /// writer.with_socket(|s| s.set_keepalive(true)).transpose()?;
+    /// assert_eq!(writer.with_socket(|s| s.keepalive()).transpose()?, Some(true));
+    /// writer.close();
+    /// writer.wait_closed().await?;
+    /// assert!(writer.with_socket(|_| ()).is_none()); // the socket is released
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
     /// ```
     pub fn with_socket<T>(&self, f: impl FnOnce(SockRef<'_>) -> T) -> Option<T> {
         let st = self.shared.lock();
@@ -304,6 +530,23 @@ impl StreamWriter {
     }
 
     /// The socket's file descriptor, while it is open.
+    ///
+    /// ```
+    /// # smol::block_on(smol::future::or(async {
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let handler = |mut r: StreamReader, _w: StreamWriter| async move { let _ = r.read_to_eof().await; };
+    /// # let server = start_server(rt.clone(), handler, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// # let addr = server.local_addrs()[0];
+    /// let (_reader, writer) = open_connection(&*rt, "127.0.0.1", addr.port(), OpenOptions::default()).await?;
+    /// assert!(writer.raw_fd().is_some_and(|fd| fd >= 0));
+    /// writer.close();
+    /// writer.wait_closed().await?;
+    /// assert_eq!(writer.raw_fd(), None); // the socket is released
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use]
     pub fn raw_fd(&self) -> Option<RawFd> {
         let st = self.shared.lock();
@@ -312,6 +555,36 @@ impl StreamWriter {
 
     /// Whether the connection uses TLS (asyncio's
     /// `get_extra_info('sslcontext') is not None`).
+    ///
+    /// ```
+    /// # smol::block_on(smol::future::or(async {
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let handler = |mut r: StreamReader, _w: StreamWriter| async move { let _ = r.read_to_eof().await; };
+    /// # let server = start_server(rt.clone(), handler, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// # let addr = server.local_addrs()[0];
+    /// let (_reader, writer) = open_connection(&*rt, "127.0.0.1", addr.port(), OpenOptions::default()).await?;
+    /// assert!(!writer.is_tls());
+    /// # #[cfg(feature = "tls")] {
+    /// # use streams_common::tls::rustls::{pki_types::PrivateKeyDer, RootCertStore};
+    /// # let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])?;
+    /// # let key = PrivateKeyDer::try_from(made.signing_key.serialize_der())?;
+    /// # let server_config = streams_common::tls::server_config(vec![made.cert.der().clone()], key)?;
+    /// # let mut roots = RootCertStore::empty();
+    /// # roots.add(made.cert.der().clone())?;
+    /// # let tls_client = streams_common::TlsClient::with_roots(roots)?;
+    /// # let tls = ServerOptions::default().ssl(server_config);
+    /// # let tls_server = start_server(rt.clone(), handler, "127.0.0.1".into(), 0, tls).await?;
+    /// # let tls_port = tls_server.local_addrs()[0].port();
+    /// // Over TLS (the `tls` feature); `tls_client` trusts the server's certificate.
+    /// let options = OpenOptions::default().ssl(tls_client);
+    /// let (_reader, writer) = open_connection(&*rt, "127.0.0.1", tls_port, options).await?;
+    /// assert!(writer.is_tls());
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use]
     pub fn is_tls(&self) -> bool {
         self.shared.lock().core.is_tls()
@@ -319,6 +592,17 @@ impl StreamWriter {
 
     /// Whether the connection was accepted by a server (the side
     /// [`start_tls`](Self::start_tls) takes).
+    ///
+    /// ```
+    /// # smol::block_on(smol::future::or(async {
+    /// use streams_common::transport::{pair, TransportOptions};
+    /// // The second end of a pair counts as accepted by a server.
+    /// let ((_, client), (_, server)) = pair(&streams_smol::Smol::default(), 1024, TransportOptions::default())?;
+    /// assert!(!client.is_server_side());
+    /// assert!(server.is_server_side());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
     #[must_use]
     pub fn is_server_side(&self) -> bool {
         self.shared.server_side
@@ -333,12 +617,33 @@ impl StreamWriter {
     /// [`sockname`](Self::sockname), [`with_socket`](Self::with_socket))
     /// stays available.
     ///
-    /// ```no_run
-    /// # fn f(writer: &streams_common::StreamWriter) {
-    /// if let Some(info) = writer.tls_info() {
-    ///     println!("{:?} {:?}", info.version_name(), info.cipher_suite);
-    /// }
-    /// # }
+    /// ```
+    /// # smol::block_on(smol::future::or(async {
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let handler = |mut r: StreamReader, _w: StreamWriter| async move { let _ = r.read_to_eof().await; };
+    /// # let server = start_server(rt.clone(), handler, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// # let addr = server.local_addrs()[0];
+    /// # use streams_common::tls::rustls::{pki_types::PrivateKeyDer, RootCertStore};
+    /// # let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])?;
+    /// # let key = PrivateKeyDer::try_from(made.signing_key.serialize_der())?;
+    /// # let server_config = streams_common::tls::server_config(vec![made.cert.der().clone()], key)?;
+    /// # let mut roots = RootCertStore::empty();
+    /// # roots.add(made.cert.der().clone())?;
+    /// # let tls_client = streams_common::TlsClient::with_roots(roots)?;
+    /// # let tls = ServerOptions::default().ssl(server_config);
+    /// # let server = start_server(rt.clone(), handler, "127.0.0.1".into(), 0, tls).await?;
+    /// # let addr = server.local_addrs()[0];
+    /// # let certificate = made.cert.der().clone();
+    /// let options = OpenOptions::default().ssl(tls_client);
+    /// let (_reader, writer) = open_connection(&*rt, "127.0.0.1", addr.port(), options).await?;
+    /// let info = writer.tls_info().expect("a TLS connection");
+    /// assert_eq!(info.version_name(), Some("TLSv1.3"));
+    /// assert_eq!(info.peer_certificates[0], certificate); // the server's ('peercert')
+    /// assert!(info.handshake_complete && !info.server_side);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
     /// ```
     #[must_use]
     pub fn tls_info(&self) -> Option<TlsInfo> {
@@ -365,20 +670,37 @@ impl StreamWriter {
     /// On failure (a certificate that does not verify, the handshake
     /// timeout) the connection is closed, as asyncio does.
     ///
-    /// ```no_run
-    /// # async fn f(
-    /// #     mut reader: streams_common::StreamReader,
-    /// #     writer: streams_common::StreamWriter,
-    /// #     config: std::sync::Arc<streams_common::tls::rustls::ServerConfig>,
-    /// # ) -> Result<(), Box<dyn std::error::Error>> {
-    /// use streams_common::tls::StartTlsOptions;
-    /// let line = reader.readline().await?;
-    /// if line.as_ref() == b"STARTTLS\n" {
-    ///     writer.write(b"OK\n")?;
-    ///     writer.start_tls(&mut reader, config, StartTlsOptions::default()).await?;
-    ///     // reader and writer now speak TLS
-    /// }
-    /// # Ok(()) }
+    /// ```
+    /// # smol::block_on(smol::future::or(async {
+    /// # use streams_common::tls::rustls::{pki_types::PrivateKeyDer, RootCertStore};
+    /// # let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])?;
+    /// # let key = PrivateKeyDer::try_from(made.signing_key.serialize_der())?;
+    /// # let server_config = streams_common::tls::server_config(vec![made.cert.der().clone()], key)?;
+    /// # let mut roots = RootCertStore::empty();
+    /// # roots.add(made.cert.der().clone())?;
+    /// # let tls_client = streams_common::TlsClient::with_roots(roots)?;
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # let ((mut client_r, client_w), (mut server_r, server_w)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// use streams_common::StartTlsOptions;
+    /// // Plaintext first: the client asks for TLS (SMTP's STARTTLS, say).
+    /// client_w.write(b"STARTTLS\n")?;
+    /// assert_eq!(server_r.readline().await?, "STARTTLS\n");
+    /// server_w.write(b"OK\n")?;
+    /// assert_eq!(client_r.readline().await?, "OK\n");
+    /// // Then each side upgrades its end (the handshake needs both).
+    /// let (server_done, client_done) = smol::future::zip(
+    ///     server_w.start_tls(&mut server_r, server_config, StartTlsOptions::default()),
+    ///     client_w.start_tls(&mut client_r, tls_client, StartTlsOptions::default().server_hostname("localhost")),
+    /// )
+    /// .await;
+    /// server_done?;
+    /// client_done?;
+    /// assert!(client_w.is_tls() && server_w.is_tls());
+    /// assert!(!client_w.can_write_eof()); // TLS has no half-close
+    /// client_w.write(b"secret\n")?; // encrypted from here on
+    /// assert_eq!(server_r.readline().await?, "secret\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
     /// ```
     pub async fn start_tls(
         &self,

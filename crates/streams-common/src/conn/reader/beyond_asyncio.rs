@@ -18,16 +18,27 @@ impl StreamReader {
     /// below it. A limit of 0 is refused ([`ArgumentError::ZeroLimit`], as
     /// `open_connection` refuses it) and changes nothing.
     ///
-    /// ```no_run
-    /// # async fn f(mut reader: streams_common::StreamReader) -> Result<(), Box<dyn std::error::Error>> {
+    /// ```
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # smol::block_on(smol::future::or(async {
+    /// # let ((mut reader, _writer), (_, peer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// use streams_common::{ArgumentError, ReadError};
+    /// peer.write(b"DATA\r\n")?;
+    /// peer.write(&[b'x'; 2000])?;
+    /// peer.write(b"\r\n.\r\n")?;
     /// reader.set_limit(512)?; // commands: short lines
     /// let command = reader.readline().await?;
-    /// if command.as_ref() == b"DATA\r\n" {
-    ///     reader.set_limit(10 * 1024 * 1024)?; // the message body
-    ///     let body = reader.readuntil(b"\r\n.\r\n").await?;
-    ///     reader.set_limit(512)?;
-    /// }
-    /// # Ok(()) }
+    /// assert_eq!(command, "DATA\r\n");
+    /// // The body is longer than 512 bytes: asyncio's LimitOverrunError...
+    /// let overrun = reader.readuntil(b"\r\n.\r\n").await;
+    /// assert!(matches!(overrun, Err(ReadError::LimitOverrun { .. })));
+    /// reader.set_limit(10 * 1024 * 1024)?; // ... so a larger limit for the body
+    /// let body = reader.readuntil(b"\r\n.\r\n").await?;
+    /// assert_eq!(body.len(), 2005);
+    /// reader.set_limit(512)?;
+    /// assert_eq!(reader.set_limit(0), Err(ArgumentError::ZeroLimit));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
     /// ```
     pub fn set_limit(&mut self, limit: usize) -> Result<(), ArgumentError> {
         let mut st = self.shared.lock();
@@ -46,22 +57,34 @@ impl StreamReader {
     /// (beyond asyncio, where skipping means reading into a throwaway
     /// `bytes`). Never waits: it drops what has arrived. The way on after
     /// a [`LimitOverrun`](crate::ReadError::LimitOverrun), which leaves
-    /// the data in place: discard `consumed` bytes and search again.
+    /// the data in place: discard `consumed` bytes (and the separator
+    /// after them, when `separator_found`) and search again; when the
+    /// separator was not found yet, what the next search returns is still
+    /// the end of the too-long record.
     ///
-    /// ```no_run
+    /// ```
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # smol::block_on(smol::future::or(async {
+    /// # let ((mut reader, _writer), (_, peer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
     /// use streams_common::ReadError;
-    /// # async fn f(mut reader: streams_common::StreamReader) -> Result<(), ReadError> {
+    /// reader.set_limit(16)?;
+    /// peer.write(b"a record longer than 16 bytes\0short\0")?;
+    /// let mut skipping = false; // in a record that was too long
     /// let record = loop {
     ///     match reader.readuntil(b"\0").await {
+    ///         Ok(_tail) if skipping => skipping = false, // its end: dropped
     ///         Ok(record) => break record,
-    ///         // Too long: skip what was searched, look for the next one.
-    ///         Err(ReadError::LimitOverrun { consumed, .. }) => {
-    ///             reader.discard(consumed);
+    ///         // Too long: skip what was searched (and the separator, if found).
+    ///         Err(ReadError::LimitOverrun { consumed, separator_found }) => {
+    ///             reader.discard(consumed + usize::from(separator_found));
+    ///             skipping = !separator_found;
     ///         }
-    ///         Err(e) => return Err(e),
+    ///         Err(e) => return Err(e.into()),
     ///     }
     /// };
-    /// # Ok(()) }
+    /// assert_eq!(record, "short\0");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
     /// ```
     pub fn discard(&mut self, n: usize) -> usize {
         self.sync();
@@ -78,12 +101,17 @@ impl StreamReader {
     /// otherwise. Takes `&mut self` because it first takes in what the
     /// connection received since the last read.
     ///
-    /// ```no_run
-    /// # async fn f(mut reader: streams_common::StreamReader) {
-    /// if reader.buffered().starts_with(b"\x16\x03") {
-    ///     // a TLS ClientHello
-    /// }
-    /// # }
+    /// ```
+    /// # use streams_common::transport::{pair, TransportOptions};
+    /// # smol::block_on(smol::future::or(async {
+    /// # let ((mut reader, _writer), (_, peer)) = pair(&streams_smol::Smol::default(), 1 << 16, TransportOptions::default())?;
+    /// peer.write(b"STARTTLS\r\n\x16\x03\x01")?;
+    /// assert_eq!(reader.readline().await?, "STARTTLS\r\n");
+    /// // A look at what came next, before choosing how to read it:
+    /// assert!(reader.buffered().starts_with(b"\x16\x03")); // a TLS ClientHello
+    /// assert_eq!(reader.buffered_len(), 3); // still buffered
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
     /// ```
     #[must_use]
     pub fn buffered(&mut self) -> Cow<'_, [u8]> {
