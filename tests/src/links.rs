@@ -136,71 +136,63 @@ fn kernel_in_flight(client: usize, server: usize) -> usize {
 
 impl Link for Sockets {
     const KERNEL: bool = true;
-    fn connect<A: Adapter>(options: LinkOptions) -> impl Future<Output = Conn> + Send {
-        async move {
-            let l = listener();
-            let port = l.local_addr().unwrap().port();
-            let open = OpenOptions::default().limit(options.client_limit);
-            let client = crate::connect_port::<A>(port, open).await;
-            let accepted = crate::accept_within(&l, crate::adapters::WAIT);
-            let server_size = prepare(&accepted, options.abort_resets);
-            let client_size = client
-                .1
-                .with_socket(|s| {
-                    s.set_send_buffer_size(KERNEL_BUFFER).unwrap();
-                    s.set_recv_buffer_size(KERNEL_BUFFER).unwrap();
-                    s.send_buffer_size().unwrap() + s.recv_buffer_size().unwrap()
-                })
-                .expect("an open connection");
-            let server = A::t(A::open_connection_with_socket(
-                accepted,
-                OpenOptions::default(),
-            ))
-            .await
-            .unwrap();
-            Conn {
-                client,
-                server,
-                in_flight: kernel_in_flight(client_size, server_size),
-            }
+    async fn connect<A: Adapter>(options: LinkOptions) -> Conn {
+        let l = listener();
+        let port = l.local_addr().unwrap().port();
+        let open = OpenOptions::default().limit(options.client_limit);
+        let client = crate::connect_port::<A>(port, open).await;
+        let accepted = crate::accept_within(&l, crate::adapters::WAIT);
+        let server_size = prepare(&accepted, options.abort_resets);
+        let client_size = client
+            .1
+            .with_socket(|s| {
+                s.set_send_buffer_size(KERNEL_BUFFER).unwrap();
+                s.set_recv_buffer_size(KERNEL_BUFFER).unwrap();
+                s.send_buffer_size().unwrap() + s.recv_buffer_size().unwrap()
+            })
+            .expect("an open connection");
+        let server = A::t(A::open_connection_with_socket(
+            accepted,
+            OpenOptions::default(),
+        ))
+        .await
+        .unwrap();
+        Conn {
+            client,
+            server,
+            in_flight: kernel_in_flight(client_size, server_size),
         }
     }
 }
 
 impl Link for Pair {
     const KERNEL: bool = false;
-    fn connect<A: Adapter>(options: LinkOptions) -> impl Future<Output = Conn> + Send {
-        async move {
-            let (client, server) =
-                transport::pair(&*A::runtime(), PAIR_CAPACITY, TransportOptions::default())
-                    .unwrap();
-            let mut client = client;
-            // Nothing was sent yet: the same as a limit given at the start.
-            client.0.set_limit(options.client_limit).unwrap();
-            Conn {
-                client,
-                server,
-                in_flight: 2 * PAIR_CAPACITY + SERVER_READER + (1 << 20),
-            }
+    async fn connect<A: Adapter>(options: LinkOptions) -> Conn {
+        let (mut client, server) =
+            transport::pair(&*A::runtime(), PAIR_CAPACITY, TransportOptions::default()).unwrap();
+        // Nothing was sent yet: the same as a limit given at the start.
+        client.0.set_limit(options.client_limit).unwrap();
+        Conn {
+            client,
+            server,
+            in_flight: 2 * PAIR_CAPACITY + SERVER_READER + (1 << 20),
         }
     }
 }
 
 impl Link for Generic {
     const KERNEL: bool = true;
-    fn connect<A: Adapter>(options: LinkOptions) -> impl Future<Output = Conn> + Send {
-        async move {
-            let l = listener();
-            let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
-            let accepted = crate::accept_within(&l, crate::adapters::WAIT);
-            let client_size = prepare(&client, false);
-            let server_size = prepare(&accepted, options.abort_resets);
-            let limit = TransportOptions::default().limit(options.client_limit);
-            Conn {
-                client: A::open_tcp_io(client, limit),
-                server: A::open_tcp_io(accepted, TransportOptions::default()),
-                in_flight: kernel_in_flight(client_size, server_size),
-            }
+    async fn connect<A: Adapter>(options: LinkOptions) -> Conn {
+        let l = listener();
+        let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let accepted = crate::accept_within(&l, crate::adapters::WAIT);
+        let client_size = prepare(&client, false);
+        let server_size = prepare(&accepted, options.abort_resets);
+        let limit = TransportOptions::default().limit(options.client_limit);
+        Conn {
+            client: A::open_tcp_io(client, limit),
+            server: A::open_tcp_io(accepted, TransportOptions::default()),
+            in_flight: kernel_in_flight(client_size, server_size),
         }
     }
 }

@@ -105,10 +105,9 @@ fn field<'a>(line: &'a str, name: &str) -> Option<&'a str> {
     let key = format!("\"{name}\": ");
     let start = line.find(&key)? + key.len();
     let rest = &line[start..];
-    let end = if rest.starts_with('"') {
-        rest[1..].find('"')? + 2
-    } else {
-        rest.find([',', '}'])?
+    let end = match rest.strip_prefix('"') {
+        Some(string) => string.find('"')? + 2,
+        None => rest.find([',', '}'])?,
     };
     Some(&rest[..end])
 }
