@@ -6,6 +6,11 @@
 //! as a `#[test]` for one adapter, so `tests/tests/tokio.rs`,
 //! `tests/tests/smol.rs` and `tests/tests/async_std.rs` are one line each
 //! and the test names say the runtime (`tokio::echo_lines_and_lines_stream`).
+//! A body about a connected reader and writer (not about connecting,
+//! servers or socket options) is generic over a [`links::Link`] too, and
+//! runs over sockets, over the in-memory pair (`tokio::pair::<name>`) and
+//! over the runtime's own TCP stream through the generic path
+//! (`tokio::generic::<name>`).
 //! The descriptor-limit test lowers `RLIMIT_NOFILE` for its whole process,
 //! so [`fd_limit_suite!`] gives it a test binary of its own per runtime.
 //!
