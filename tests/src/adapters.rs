@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use streams_common::runtime::{BoxFuture, RuntimeRef};
+use streams_common::transport::TransportOptions;
 use streams_common::{
     socket2, ConnectError, HandlerOutput, Hosts, OpenOptions, Server, ServerError, ServerOptions,
     StreamReader, StreamWriter,
@@ -97,6 +98,17 @@ pub trait Adapter: Send + Sync + 'static {
         F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
         Fut: Future + Send + 'static,
         Fut::Output: HandlerOutput;
+
+    /// A connected `stream` as the runtime's own TCP stream type, through
+    /// the adapter's generic path (`open_io`), which sees a transport and
+    /// nothing of a socket: Tokio's `TcpStream` on Tokio; async-net's on
+    /// smol and async-std (async-std's own `TcpStream` does not shut its
+    /// write direction down on `poll_close`, so `write_eof` would send no
+    /// FIN through it).
+    fn open_tcp_io(
+        stream: std::net::TcpStream,
+        options: TransportOptions,
+    ) -> (StreamReader, StreamWriter);
 
     /// Completes after `duration`, on the runtime's own timer.
     fn sleep(duration: Duration) -> BoxFuture<()> {
@@ -366,6 +378,14 @@ impl Adapter for TokioAdapter {
             }
         })
     }
+    fn open_tcp_io(
+        stream: std::net::TcpStream,
+        options: TransportOptions,
+    ) -> (StreamReader, StreamWriter) {
+        stream.set_nonblocking(true).unwrap();
+        let tcp = tokio::net::TcpStream::from_std(stream).unwrap();
+        streams_tokio::open_io(tcp, options).unwrap()
+    }
     adapter_api!(streams_tokio);
 }
 
@@ -387,6 +407,13 @@ impl Adapter for SmolAdapter {
     fn spawn_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> BoxFuture<T> {
         Box::pin(smol::unblock(f))
     }
+    fn open_tcp_io(
+        stream: std::net::TcpStream,
+        options: TransportOptions,
+    ) -> (StreamReader, StreamWriter) {
+        let tcp = async_net::TcpStream::try_from(stream).unwrap();
+        streams_smol::open_io(tcp, options).unwrap()
+    }
     adapter_api!(streams_smol);
 }
 
@@ -406,6 +433,13 @@ impl Adapter for AsyncStdAdapter {
     }
     fn spawn_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> BoxFuture<T> {
         Box::pin(async_std::task::spawn_blocking(f))
+    }
+    fn open_tcp_io(
+        stream: std::net::TcpStream,
+        options: TransportOptions,
+    ) -> (StreamReader, StreamWriter) {
+        let tcp = async_net::TcpStream::try_from(stream).unwrap();
+        streams_async_std::open_io(tcp, options).unwrap()
     }
     adapter_api!(streams_async_std);
 }

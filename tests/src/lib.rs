@@ -6,6 +6,11 @@
 //! as a `#[test]` for one adapter, so `tests/tests/tokio.rs`,
 //! `tests/tests/smol.rs` and `tests/tests/async_std.rs` are one line each
 //! and the test names say the runtime (`tokio::echo_lines_and_lines_stream`).
+//! A body about a connected reader and writer (not about connecting,
+//! servers or socket options) is generic over a [`links::Link`] too, and
+//! runs over sockets, over the in-memory pair (`tokio::pair::<name>`) and
+//! over the runtime's own TCP stream through the generic path
+//! (`tokio::generic::<name>`).
 //! The descriptor-limit test lowers `RLIMIT_NOFILE` for its whole process,
 //! so [`fd_limit_suite!`] gives it a test binary of its own per runtime.
 //!
@@ -20,6 +25,7 @@ pub mod fd_limit;
 pub mod handler_report;
 pub mod happy_eyeballs;
 pub mod interop;
+pub mod links;
 pub mod memory_bound;
 pub mod peers;
 pub mod server;
@@ -117,29 +123,31 @@ pub use adapters::{Adapter, AsyncStdAdapter, Elapsed, SmolAdapter, TokioAdapter}
 #[macro_export]
 macro_rules! suite {
     ($adapter:ty) => {
-        $crate::suite!(@tests $adapter;
+        $crate::suite!(@links $adapter;
             streams::echo_lines_and_lines_stream,
-            streams::extra_info_and_nodelay,
             streams::cancelled_reads_lose_nothing,
             streams::lines_into_a_buffer_of_yours,
             streams::exactly_into_a_buffer_of_yours,
-            streams::no_receive_is_wasted,
             streams::large_write_without_drain_does_not_deadlock,
             streams::drain_after_close_and_write_after_close,
             streams::write_after_write_eof_and_half_close,
             streams::peer_reset_is_reported_everywhere,
+            streams::drain_blocks_against_a_peer_that_never_reads,
+            streams::endless_line_stays_bounded,
+            streams::abort_drops_buffer_and_waiting_drain_returns,
+            streams::lingering_close_delivers_everything_to_a_peer_still_sending,
+        );
+        $crate::suite!(@tests $adapter;
+            streams::extra_info_and_nodelay,
+            streams::no_receive_is_wasted,
             streams::open_connection_argument_and_connect_errors,
             streams::connect_with_std_socket_and_local_addr,
             streams::handler_errors_and_panics_are_reported_and_serving_goes_on,
             streams::server_lifecycle,
             streams::abort_clients,
             streams::server_hosts,
-            streams::drain_blocks_against_a_peer_that_never_reads,
-            streams::endless_line_stays_bounded,
             streams::unix_echo_and_path_rules,
             streams::unix_abstract_and_prebound,
-            streams::abort_drops_buffer_and_waiting_drain_returns,
-            streams::lingering_close_delivers_everything_to_a_peer_still_sending,
             server::accepted_just_before_close_is_waited_for,
             server::abort_clients_reaches_a_connection_being_set_up,
             server::reset_clients_failures_are_reported_with_their_peer,
@@ -175,6 +183,28 @@ macro_rules! suite {
             #[test]
             fn $name() {
                 <$adapter as $crate::Adapter>::block_on($crate::$module::$name::<$adapter>());
+            }
+        )*
+    };
+    // Bodies generic over a `Link` as well: `<name>` over sockets,
+    // `pair::<name>` over the in-memory pair, `generic::<name>` over the
+    // runtime's own TCP stream through the generic path.
+    (@links $adapter:ty; $($module:ident :: $name:ident),* $(,)?) => {
+        $crate::suite!(@link $adapter, $crate::links::Sockets; $($module::$name),*);
+        mod pair {
+            $crate::suite!(@link $adapter, $crate::links::Pair; $($module::$name),*);
+        }
+        mod generic {
+            $crate::suite!(@link $adapter, $crate::links::Generic; $($module::$name),*);
+        }
+    };
+    (@link $adapter:ty, $link:ty; $($module:ident :: $name:ident),*) => {
+        $(
+            #[test]
+            fn $name() {
+                <$adapter as $crate::Adapter>::block_on(
+                    $crate::$module::$name::<$adapter, $link>(),
+                );
             }
         )*
     };

@@ -2,20 +2,20 @@
 //! changes on a live reader, `discard` after an overrun, and a view of
 //! what is buffered.
 
+use super::over;
 use crate::adapters::{wait_until, Adapter};
-use std::io::Write;
-use streams_common::{ArgumentError, OpenOptions, ReadError};
+use crate::links::{Link, LinkOptions};
+use streams_common::{ArgumentError, ReadError};
 
 /// SMTP-style: short command lines under a small limit, a long body line
 /// under a large one, then the small limit again.
-pub async fn limit_changes_on_a_live_reader<A: Adapter>() {
-    let (mut reader, _writer, peer) =
-        crate::connect_raw_peer::<A>(OpenOptions::default().limit(16)).await;
+pub async fn limit_changes_on_a_live_reader<A: Adapter, L: Link>() {
+    let ((mut reader, _writer), peer) = over::<A, L>(LinkOptions::default().client_limit(16)).await;
     let body = [vec![b'b'; 100_000], b"\n".to_vec()].concat();
-    (&peer).write_all(b"HELO x\nDATA\n").unwrap();
-    (&peer).write_all(&body).unwrap();
-    (&peer).write_all(&[b'c'; 40]).unwrap();
-    (&peer).write_all(b"\nQUIT\n").unwrap();
+    peer.write(b"HELO x\nDATA\n").unwrap();
+    peer.write(&body).unwrap();
+    peer.write(&[b'c'; 40]).unwrap();
+    peer.write(b"\nQUIT\n").unwrap();
     assert_eq!(A::t(reader.readline()).await.unwrap(), "HELO x\n");
     assert_eq!(A::t(reader.readline()).await.unwrap(), "DATA\n");
     reader.set_limit(200_000).unwrap();
@@ -36,13 +36,12 @@ pub async fn limit_changes_on_a_live_reader<A: Adapter>() {
 
 /// After a `LimitOverrun` the data stays; `discard(consumed)` drops it
 /// without reading it out, and the search goes on.
-pub async fn discard_skips_an_overrun_without_reading_it<A: Adapter>() {
+pub async fn discard_skips_an_overrun_without_reading_it<A: Adapter, L: Link>() {
     // A limit under the record's 100 bytes, but with everything sent
     // within twice the limit, so it all arrives before the first search.
-    let (mut reader, _writer, peer) =
-        crate::connect_raw_peer::<A>(OpenOptions::default().limit(64)).await;
+    let ((mut reader, _writer), peer) = over::<A, L>(LinkOptions::default().client_limit(64)).await;
     let sent = [vec![b'x'; 100], b";next;tail".to_vec()].concat();
-    (&peer).write_all(&sent).unwrap();
+    peer.write(&sent).unwrap();
     wait_until::<A>("all of it received", || reader.buffered_len() == sent.len()).await;
     let Err(ReadError::LimitOverrun {
         consumed,
@@ -64,11 +63,11 @@ pub async fn discard_skips_an_overrun_without_reading_it<A: Adapter>() {
 }
 
 /// `buffered()` shows what arrived without consuming it.
-pub async fn buffered_shows_without_consuming<A: Adapter>() {
-    let (mut reader, _writer, peer) = crate::connect_raw_peer::<A>(OpenOptions::default()).await;
+pub async fn buffered_shows_without_consuming<A: Adapter, L: Link>() {
+    let ((mut reader, _writer), peer) = over::<A, L>(LinkOptions::default()).await;
     assert!(reader.buffered().is_empty());
     let sent = b"\x16\x03\x01 looks like TLS\n";
-    (&peer).write_all(sent).unwrap();
+    peer.write(sent).unwrap();
     wait_until::<A>("all of it received", || reader.buffered_len() == sent.len()).await;
     assert_eq!(&*reader.buffered(), sent);
     assert_eq!(&*reader.buffered(), sent, "again: nothing was consumed");

@@ -3,21 +3,22 @@
 //! `read_line` / `write_all`, `AsyncBufRead` without a `BufReader`, and
 //! `close` as `write_eof`.
 
-use super::{connect, pattern, serve};
+use super::{pattern, serve_over};
 use crate::adapters::Adapter;
+use crate::links::Link;
 use futures::io::{AsyncBufReadExt, AsyncWriteExt};
 use std::io;
 
 /// `futures::io::copy` into the writer, out of the reader, and from one
 /// to the other in an echo server: 4 MiB through both directions, with
 /// backpressure, EOF by `close()`.
-pub async fn futures_copy_both_ways<A: Adapter>() {
-    let server = serve::<A, _, _>(|reader, mut writer| async move {
+pub async fn futures_copy_both_ways<A: Adapter, L: Link>() {
+    let (client, server) = serve_over::<A, L, _, _>(|reader, mut writer| async move {
         futures::io::copy(reader, &mut writer).await?;
         AsyncWriteExt::close(&mut writer).await
     })
     .await;
-    let (reader, mut writer) = connect::<A>(&server).await;
+    let (reader, mut writer) = client;
     let data = pattern(4 << 20);
     let send = {
         let data = data.clone();
@@ -33,13 +34,13 @@ pub async fn futures_copy_both_ways<A: Adapter>() {
     assert_eq!(sent, data.len() as u64);
     assert_eq!(n, data.len() as u64);
     assert!(echoed == data, "the echo differs");
-    server.close();
+    A::t(server).await.unwrap();
 }
 
 /// smol's (futures-lite's) `read_line` and `write_all` on the reader and
 /// writer, in an echo server and its client.
-pub async fn smol_read_line_and_write_all<A: Adapter>() {
-    let server = serve::<A, _, _>(|mut reader, mut writer| async move {
+pub async fn smol_read_line_and_write_all<A: Adapter, L: Link>() {
+    let (client, server) = serve_over::<A, L, _, _>(|mut reader, mut writer| async move {
         let mut line = String::new();
         loop {
             line.clear();
@@ -51,7 +52,7 @@ pub async fn smol_read_line_and_write_all<A: Adapter>() {
         smol::io::AsyncWriteExt::close(&mut writer).await
     })
     .await;
-    let (mut reader, mut writer) = connect::<A>(&server).await;
+    let (mut reader, mut writer) = client;
     let mut line = String::new();
     for i in 0..200 {
         let sent = format!("line number {i}\n");
@@ -76,20 +77,20 @@ pub async fn smol_read_line_and_write_all<A: Adapter>() {
         .await
         .unwrap();
     assert_eq!(n, 0, "EOF after the server's close");
-    server.close();
+    A::t(server).await.unwrap();
 }
 
 /// futures' `fill_buf` / `consume_unpin` straight on the reader, mixed
 /// with the reader's own reads; at EOF `fill_buf` is empty.
-pub async fn futures_fill_buf_and_consume_without_a_bufreader<A: Adapter>() {
-    let server = serve::<A, _, _>(|mut reader, writer| async move {
+pub async fn futures_fill_buf_and_consume_without_a_bufreader<A: Adapter, L: Link>() {
+    let (client, server) = serve_over::<A, L, _, _>(|mut reader, writer| async move {
         writer.write(b"\x00\x05hello world\n")?;
         writer.write_eof()?;
         reader.read_to_eof().await?;
         Ok(())
     })
     .await;
-    let (mut reader, writer) = connect::<A>(&server).await;
+    let (mut reader, writer) = client;
     // A two-byte length prefix, as it arrives.
     let mut prefix = Vec::new();
     while prefix.len() < 2 {
@@ -106,22 +107,22 @@ pub async fn futures_fill_buf_and_consume_without_a_bufreader<A: Adapter>() {
     assert_eq!(rest, " world\n");
     assert!(A::t(reader.fill_buf()).await.unwrap().is_empty(), "EOF");
     writer.close();
-    server.close();
+    A::t(server).await.unwrap();
 }
 
 /// futures' `close` is `write_eof` on TCP: the peer gets EOF after every
 /// byte, and reading goes on.
-pub async fn futures_close_is_write_eof<A: Adapter>() {
-    let server = serve::<A, _, _>(|mut reader, writer| async move {
+pub async fn futures_close_is_write_eof<A: Adapter, L: Link>() {
+    let (client, server) = serve_over::<A, L, _, _>(|mut reader, writer| async move {
         let all = reader.read_to_eof().await?;
         writer.write(format!("got {}\n", all.len()).as_bytes())?;
         Ok::<(), io::Error>(())
     })
     .await;
-    let (mut reader, mut writer) = connect::<A>(&server).await;
+    let (mut reader, mut writer) = client;
     A::t(writer.write_all(&pattern(70_000))).await.unwrap();
     A::t(AsyncWriteExt::close(&mut writer)).await.unwrap();
     assert!(!writer.is_closing(), "half-closed, not closed");
     assert_eq!(A::t(reader.readline()).await.unwrap(), "got 70000\n");
-    server.close();
+    A::t(server).await.unwrap();
 }

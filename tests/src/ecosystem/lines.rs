@@ -2,18 +2,19 @@
 //! line, `Debug`, and method names that do not clash with the runtimes'
 //! extension traits.
 
+use super::over;
 use crate::adapters::{wait_until, Adapter};
+use crate::links::{Link, LinkOptions};
 use futures::stream::FusedStream;
 use futures::StreamExt;
-use std::io::Write;
-use streams_common::{OpenOptions, ReadError};
+use streams_common::ReadError;
 
 /// `into_lines()` owns the reader: the stream moves into a spawned task
 /// (`'static + Send`), and `into_inner()` gives the reader back with what
 /// no yielded line took.
-pub async fn owned_lines_move_into_a_task_and_give_the_reader_back<A: Adapter>() {
-    let (reader, _writer, peer) = crate::connect_raw_peer::<A>(OpenOptions::default()).await;
-    (&peer).write_all(b"one\ntwo\nthree\n").unwrap();
+pub async fn owned_lines_move_into_a_task_and_give_the_reader_back<A: Adapter, L: Link>() {
+    let ((reader, _writer), peer) = over::<A, L>(LinkOptions::default()).await;
+    peer.write(b"one\ntwo\nthree\n").unwrap();
     let mut lines = reader.into_lines();
     let debug = format!("{lines:?}");
     assert!(debug.starts_with("IntoLines {"), "{debug}");
@@ -31,7 +32,7 @@ pub async fn owned_lines_move_into_a_task_and_give_the_reader_back<A: Adapter>()
     assert_eq!(second.unwrap().unwrap(), "two\n");
     let mut reader = lines.into_inner();
     assert_eq!(A::t(reader.readline()).await.unwrap(), "three\n");
-    peer.shutdown(std::net::Shutdown::Write).unwrap();
+    peer.write_eof().unwrap();
     let mut lines = reader.into_lines();
     assert!(A::t(lines.next()).await.is_none(), "EOF ends it");
     assert!(lines.is_terminated());
@@ -42,7 +43,7 @@ pub async fn owned_lines_move_into_a_task_and_give_the_reader_back<A: Adapter>()
 /// `async for` does; `continue_after_line_too_long()` yields the error
 /// and goes on with the next line, as asyncio's `readline` does. Both
 /// kinds of stream.
-pub async fn lines_can_go_on_after_a_line_too_long<A: Adapter>() {
+pub async fn lines_can_go_on_after_a_line_too_long<A: Adapter, L: Link>() {
     const SENT: &[u8] = b"ok\nthis line is much too long\nafter\n";
     let too_long = |item: Option<Result<_, ReadError>>| {
         assert!(
@@ -61,10 +62,9 @@ pub async fn lines_can_go_on_after_a_line_too_long<A: Adapter>() {
     // line could be cut where a receive ended (asyncio's rule then reads
     // its rest as a line of its own).
     let connect = || async {
-        let (reader, writer, peer) =
-            crate::connect_raw_peer::<A>(OpenOptions::default().limit(20)).await;
-        (&peer).write_all(SENT).unwrap();
-        peer.shutdown(std::net::Shutdown::Write).unwrap();
+        let ((reader, writer), peer) = over::<A, L>(LinkOptions::default().client_limit(20)).await;
+        peer.write(SENT).unwrap();
+        peer.write_eof().unwrap();
         wait_until::<A>("all of it received", || reader.buffered_len() == SENT.len()).await;
         (reader, writer, peer)
     };
@@ -97,14 +97,14 @@ pub async fn lines_can_go_on_after_a_line_too_long<A: Adapter>() {
 /// that would be picked first (which is why the line streams are not
 /// called `lines()`).
 #[allow(unused_imports)]
-pub async fn extension_trait_preludes_do_not_clash<A: Adapter>() {
+pub async fn extension_trait_preludes_do_not_clash<A: Adapter, L: Link>() {
     use futures::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _};
     use smol::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _};
     use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _};
 
-    let (mut reader, writer, peer) = crate::connect_raw_peer::<A>(OpenOptions::default()).await;
-    (&peer).write_all(b"12345line\nsecond\nthird\n").unwrap();
-    peer.shutdown(std::net::Shutdown::Write).unwrap();
+    let ((mut reader, writer), peer) = over::<A, L>(LinkOptions::default()).await;
+    peer.write(b"12345line\nsecond\nthird\n").unwrap();
+    peer.write_eof().unwrap();
     // The reader's own read(n) -> Bytes, readline, line streams.
     let five: streams_common::Bytes = A::t(reader.read(5)).await.unwrap();
     assert_eq!(five, "12345");

@@ -6,10 +6,17 @@
 //! extension traits.
 //!
 //! The trait impls use no runtime, so every body runs on Tokio, smol and
-//! async-std alike ([`ecosystem_suite!`](crate::ecosystem_suite)).
+//! async-std alike ([`ecosystem_suite!`](crate::ecosystem_suite)); and
+//! they see only the reader and writer, so every body but the one about
+//! connect and server errors runs over each [`Link`] too (sockets, the
+//! in-memory pair, the generic path).
 
 use crate::adapters::Adapter;
+use crate::links::{End, Link, LinkOptions};
 use crate::port;
+use std::future::Future;
+use std::io;
+use streams_common::runtime::BoxFuture;
 use streams_common::{OpenOptions, Server, ServerOptions, StreamReader, StreamWriter};
 
 mod conveniences;
@@ -47,6 +54,43 @@ async fn connect<A: Adapter>(server: &Server) -> (StreamReader, StreamWriter) {
     crate::connect_port::<A>(port(server), OpenOptions::default()).await
 }
 
+/// A connection over `L` whose server end runs `handler` in a task of its
+/// own: the client end, and the handler's result.
+async fn serve_over<A: Adapter, L: Link, F, Fut>(handler: F) -> (End, BoxFuture<io::Result<()>>)
+where
+    F: FnOnce(StreamReader, StreamWriter) -> Fut,
+    Fut: Future<Output = io::Result<()>> + Send + 'static,
+{
+    let conn = L::connect::<A>(LinkOptions::default()).await;
+    let (reader, writer) = conn.server;
+    (conn.client, A::spawn(handler(reader, writer)))
+}
+
+/// The server end of a connection that a body drives by hand: its writer
+/// (what the methods reach), with its reader kept alive.
+struct Peer {
+    _reader: StreamReader,
+    writer: StreamWriter,
+}
+
+impl std::ops::Deref for Peer {
+    type Target = StreamWriter;
+    fn deref(&self) -> &StreamWriter {
+        &self.writer
+    }
+}
+
+/// A client end over `L` with `options`, and its [`Peer`].
+async fn over<A: Adapter, L: Link>(options: LinkOptions) -> (End, Peer) {
+    let conn = L::connect::<A>(options).await;
+    let (reader, writer) = conn.server;
+    let peer = Peer {
+        _reader: reader,
+        writer,
+    };
+    (conn.client, peer)
+}
+
 /// `n` bytes of a pattern that shows reordering, loss and duplication.
 fn pattern(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i % 251) as u8).collect()
@@ -58,7 +102,7 @@ fn pattern(n: usize) -> Vec<u8> {
 #[macro_export]
 macro_rules! ecosystem_suite {
     ($adapter:ty) => {
-        $crate::suite!(@tests $adapter;
+        $crate::suite!(@links $adapter;
             ecosystem::tokio_copy_both_ways,
             ecosystem::tokio_codec_lines_both_ways,
             ecosystem::tokio_fill_buf_and_consume_without_a_bufreader,
@@ -71,7 +115,6 @@ macro_rules! ecosystem_suite {
             ecosystem::smol_read_line_and_write_all,
             ecosystem::futures_fill_buf_and_consume_without_a_bufreader,
             ecosystem::futures_close_is_write_eof,
-            ecosystem::every_api_error_converts_with_question_mark,
             ecosystem::read_errors_keep_their_kind_and_the_original,
             ecosystem::owned_lines_move_into_a_task_and_give_the_reader_back,
             ecosystem::lines_can_go_on_after_a_line_too_long,
@@ -79,6 +122,10 @@ macro_rules! ecosystem_suite {
             ecosystem::limit_changes_on_a_live_reader,
             ecosystem::discard_skips_an_overrun_without_reading_it,
             ecosystem::buffered_shows_without_consuming,
+        );
+        $crate::suite!(@tests $adapter;
+            ecosystem::shutdown_over_tls_is_close,
+            ecosystem::every_api_error_converts_with_question_mark,
         );
     };
 }

@@ -3,60 +3,34 @@
 //! `BufReader`, and `AsyncWrite` with `drain()`'s flow control, flush and
 //! shutdown.
 
-use super::{connect, pattern, serve};
+use super::{over, pattern, serve_over};
 use crate::adapters::{poll_once, Adapter};
+use crate::links::{Link, LinkOptions};
 use futures::{SinkExt, StreamExt};
 use std::future::poll_fn;
-use std::io::{self, Read, Write};
+use std::io;
 use std::pin::{pin, Pin};
 use std::task::Poll;
-use std::time::Duration;
-use streams_common::{socket2, OpenOptions, ReadError, ServerOptions, StreamReader, StreamWriter};
+use streams_common::runtime::BoxFuture;
+use streams_common::{OpenOptions, ReadError, ServerOptions, StreamReader, StreamWriter};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_util::codec::{FramedRead, FramedWrite, LinesCodec};
 
-/// Bounds a blocking peer's reads, so a bug cannot leave its thread behind.
-const PEER_TIMEOUT: Duration = Duration::from_secs(20);
-
-/// Makes the kernel buffers between `writer` and its std `peer` small and
-/// returns an upper bound of what the kernel can hold between the two
-/// (twice what it reports, plus 1 MiB in flight): more than this, written
-/// to a peer that does not read, stays in our buffer whatever the timing.
-fn small_kernel_buffers(writer: &StreamWriter, peer: &std::net::TcpStream) -> usize {
-    let peer = socket2::SockRef::from(peer);
-    peer.set_recv_buffer_size(64 * 1024).unwrap();
-    let rcv = peer.recv_buffer_size().unwrap();
-    let snd = writer
-        .with_socket(|s| {
-            s.set_send_buffer_size(64 * 1024).unwrap();
-            s.send_buffer_size().unwrap()
-        })
-        .expect("an open connection");
-    2 * (rcv + snd) + (1 << 20)
-}
-
-/// Reads everything `peer` gets until EOF, on a blocking thread.
-fn read_all_on_a_thread<A: Adapter>(
-    mut peer: std::net::TcpStream,
-) -> streams_common::runtime::BoxFuture<Vec<u8>> {
-    peer.set_read_timeout(Some(PEER_TIMEOUT)).unwrap();
-    A::spawn_blocking(move || {
-        let mut got = Vec::new();
-        peer.read_to_end(&mut got).unwrap();
-        got
-    })
+/// Reads everything the server end gets until EOF, in a task.
+fn read_all<A: Adapter>(mut reader: StreamReader) -> BoxFuture<Vec<u8>> {
+    A::spawn(async move { reader.read_to_eof().await.unwrap().to_vec() })
 }
 
 /// `tokio::io::copy` into the writer, out of the reader, and from one to
 /// the other in an echo server: 4 MiB through both directions, with
 /// backpressure, EOF by `shutdown()`.
-pub async fn tokio_copy_both_ways<A: Adapter>() {
-    let server = serve::<A, _, _>(|mut reader, mut writer| async move {
+pub async fn tokio_copy_both_ways<A: Adapter, L: Link>() {
+    let (client, server) = serve_over::<A, L, _, _>(|mut reader, mut writer| async move {
         tokio::io::copy(&mut reader, &mut writer).await?;
         writer.shutdown().await
     })
     .await;
-    let (mut reader, mut writer) = connect::<A>(&server).await;
+    let (mut reader, mut writer) = client;
     let data = pattern(4 << 20);
     let send = {
         let data = data.clone();
@@ -74,13 +48,13 @@ pub async fn tokio_copy_both_ways<A: Adapter>() {
     assert_eq!(sent, data.len() as u64);
     assert_eq!(n, data.len() as u64);
     assert!(echoed == data, "the echo differs");
-    server.close();
+    A::t(server).await.unwrap();
 }
 
 /// `FramedRead<StreamReader, LinesCodec>` and `FramedWrite` on a
 /// `StreamWriter`, on both ends: lines out, upper-cased lines back.
-pub async fn tokio_codec_lines_both_ways<A: Adapter>() {
-    let server = serve::<A, _, _>(|reader, writer| async move {
+pub async fn tokio_codec_lines_both_ways<A: Adapter, L: Link>() {
+    let (client, server) = serve_over::<A, L, _, _>(|reader, writer| async move {
         let mut lines = FramedRead::new(reader, LinesCodec::new());
         let mut out = FramedWrite::new(writer, LinesCodec::new());
         while let Some(line) = lines.next().await {
@@ -94,7 +68,7 @@ pub async fn tokio_codec_lines_both_ways<A: Adapter>() {
             .map_err(io::Error::other)
     })
     .await;
-    let (reader, writer) = connect::<A>(&server).await;
+    let (reader, writer) = client;
     let sent: Vec<String> = (0..2000).map(|i| format!("line {i} of many")).collect();
     let mut out = FramedWrite::new(writer, LinesCodec::new());
     let mut lines = FramedRead::new(reader, LinesCodec::new());
@@ -112,21 +86,21 @@ pub async fn tokio_codec_lines_both_ways<A: Adapter>() {
     let _out = A::t(send).await;
     let expected: Vec<String> = sent.iter().map(|l| l.to_uppercase()).collect();
     assert_eq!(got, expected);
-    server.close();
+    A::t(server).await.unwrap();
 }
 
 /// `AsyncBufReadExt::fill_buf` / `consume` straight on the reader (no
 /// `BufReader` around it), mixed with the reader's own reads on the same
 /// buffer; at EOF `fill_buf` is empty.
-pub async fn tokio_fill_buf_and_consume_without_a_bufreader<A: Adapter>() {
-    let server = serve::<A, _, _>(|mut reader, writer| async move {
+pub async fn tokio_fill_buf_and_consume_without_a_bufreader<A: Adapter, L: Link>() {
+    let (client, server) = serve_over::<A, L, _, _>(|mut reader, writer| async move {
         writer.write(b"PROTO1 hello\nrest of it\n")?;
         writer.write_eof()?;
         reader.read_to_eof().await?; // until the client is done
         Ok(())
     })
     .await;
-    let (mut reader, writer) = connect::<A>(&server).await;
+    let (mut reader, writer) = client;
     // The magic, byte by byte as it arrives, with fill_buf / consume.
     let mut magic = Vec::new();
     while magic.len() < 7 {
@@ -146,7 +120,7 @@ pub async fn tokio_fill_buf_and_consume_without_a_bufreader<A: Adapter>() {
     assert!(A::t(reader.fill_buf()).await.unwrap().is_empty(), "EOF");
     assert!(A::t(reader.fill_buf()).await.unwrap().is_empty(), "still");
     writer.close();
-    server.close();
+    A::t(server).await.unwrap();
 }
 
 /// `poll_write` follows `drain()`: it accepts while the buffer is at or
@@ -158,9 +132,10 @@ pub async fn tokio_fill_buf_and_consume_without_a_bufreader<A: Adapter>() {
 /// buffer stays above the high-water mark whatever the driver sends, and
 /// a write polled then must wait; raising the high-water mark then must
 /// not let it go (it waits for the low-water mark, as a drain does).
-pub async fn poll_write_waits_above_high_water_until_low<A: Adapter>() {
-    let (_reader, mut writer, peer) = crate::connect_raw_peer::<A>(OpenOptions::default()).await;
-    let kernel = small_kernel_buffers(&writer, &peer);
+pub async fn poll_write_waits_above_high_water_until_low<A: Adapter, L: Link>() {
+    let conn = L::connect::<A>(LinkOptions::default()).await;
+    let ((_reader, mut writer), (peer, _peer_w)) = (conn.client, conn.server);
+    let kernel = conn.in_flight;
     let (low, high) = (16 * 1024, 64 * 1024);
     writer
         .set_write_buffer_limits(Some(high), Some(low))
@@ -203,7 +178,7 @@ pub async fn poll_write_waits_above_high_water_until_low<A: Adapter>() {
     ));
     // The peer reads everything: the waiting write goes in once the
     // buffer is down to the low-water mark.
-    let received = read_all_on_a_thread::<A>(peer);
+    let received = read_all::<A>(peer);
     let (at_resume, r) = A::t(poll_fn(|cx| {
         let before = writer.get_write_buffer_size();
         Pin::new(&mut writer)
@@ -229,21 +204,21 @@ pub async fn poll_write_waits_above_high_water_until_low<A: Adapter>() {
 /// `flush` waits until everything written has been handed to the socket;
 /// with nothing buffered it is done at once; once the connection is over
 /// it fails as `drain()` does.
-pub async fn flush_waits_until_everything_is_sent<A: Adapter>() {
-    let (_reader, mut writer, peer) = crate::connect_raw_peer::<A>(OpenOptions::default()).await;
+pub async fn flush_waits_until_everything_is_sent<A: Adapter, L: Link>() {
+    let conn = L::connect::<A>(LinkOptions::default()).await;
+    let ((_reader, mut writer), (peer, _peer_w)) = (conn.client, conn.server);
     assert!(
         poll_once(pin!(writer.flush())).is_ready(),
         "nothing to flush"
     );
-    let kernel = small_kernel_buffers(&writer, &peer);
-    let data = pattern(kernel + (1 << 20));
+    let data = pattern(conn.in_flight + (1 << 20));
     writer.write(&data).unwrap();
     {
-        // More than the kernel holds, and the peer does not read: some of
+        // More than the link holds, and the peer does not read: some of
         // it is still ours, whatever the driver managed to send.
         let mut flush = pin!(writer.flush());
         assert!(poll_once(flush.as_mut()).is_pending());
-        let received = read_all_on_a_thread::<A>(peer);
+        let received = read_all::<A>(peer);
         A::t(flush).await.unwrap();
         assert_eq!(writer.get_write_buffer_size(), 0);
         writer.close();
@@ -255,19 +230,18 @@ pub async fn flush_waits_until_everything_is_sent<A: Adapter>() {
     assert_eq!(e.to_string(), "Connection lost");
 }
 
-/// `shutdown` is `write_eof()` on TCP: the peer gets EOF after every byte,
-/// reading goes on, and a later write fails with `BrokenPipe`. Over TLS,
-/// which cannot half-close, it is `close()`: the peer gets EOF after our
-/// close_notify.
-pub async fn shutdown_is_write_eof_and_reading_goes_on<A: Adapter>() {
-    let server = serve::<A, _, _>(|mut reader, writer| async move {
+/// `shutdown` is `write_eof()` on a link that can half-close: the peer
+/// gets EOF after every byte, reading goes on, and a later write fails
+/// with `BrokenPipe`.
+pub async fn shutdown_is_write_eof_and_reading_goes_on<A: Adapter, L: Link>() {
+    let (client, server) = serve_over::<A, L, _, _>(|mut reader, writer| async move {
         let all = reader.read_to_eof().await?;
         writer.write(format!("got {}\n", all.len()).as_bytes())?;
         writer.close();
         Ok(())
     })
     .await;
-    let (mut reader, mut writer) = connect::<A>(&server).await;
+    let (mut reader, mut writer) = client;
     A::t(writer.write_all(&pattern(100_000))).await.unwrap();
     A::t(writer.shutdown()).await.unwrap();
     assert_eq!(A::t(reader.readline()).await.unwrap(), "got 100000\n");
@@ -275,8 +249,12 @@ pub async fn shutdown_is_write_eof_and_reading_goes_on<A: Adapter>() {
     assert_eq!(e.kind(), io::ErrorKind::BrokenPipe);
     assert_eq!(e.to_string(), "Cannot call write() after write_eof()");
     A::t(writer.shutdown()).await.unwrap(); // again: nothing more to do
-    server.close();
+    A::t(server).await.unwrap();
+}
 
+/// Over TLS, which cannot half-close, `shutdown` is `close()`: the peer
+/// gets EOF after our close_notify.
+pub async fn shutdown_over_tls_is_close<A: Adapter>() {
     let pki = crate::tls::Pki::new();
     let server = A::t(A::start_server(
         |mut reader: StreamReader, writer: StreamWriter| async move {
@@ -309,10 +287,10 @@ pub async fn shutdown_is_write_eof_and_reading_goes_on<A: Adapter>() {
 /// time, and the error the connection ended with is reported by every
 /// read as an `io::Error` of its kind, the `ReadError` inside and the
 /// stored error as its source.
-pub async fn trait_reads_report_eof_and_the_stored_error_every_time<A: Adapter>() {
-    let (mut reader, _writer, peer) = crate::connect_raw_peer::<A>(OpenOptions::default()).await;
-    (&peer).write_all(b"abc").unwrap();
-    peer.shutdown(std::net::Shutdown::Write).unwrap();
+pub async fn trait_reads_report_eof_and_the_stored_error_every_time<A: Adapter, L: Link>() {
+    let ((mut reader, _writer), peer) = over::<A, L>(LinkOptions::default()).await;
+    peer.write(b"abc").unwrap();
+    peer.write_eof().unwrap();
     let mut all = Vec::new();
     A::t(reader.read_to_end(&mut all)).await.unwrap();
     assert_eq!(all, b"abc");
@@ -327,11 +305,8 @@ pub async fn trait_reads_report_eof_and_the_stored_error_every_time<A: Adapter>(
         assert!(A::t(reader.fill_buf()).await.unwrap().is_empty());
     }
 
-    let (mut reader, _writer, peer) = crate::connect_raw_peer::<A>(OpenOptions::default()).await;
-    socket2::SockRef::from(&peer)
-        .set_linger(Some(Duration::ZERO))
-        .unwrap();
-    drop(peer); // RST
+    let ((mut reader, _writer), peer) = over::<A, L>(LinkOptions::default().abort_resets()).await;
+    peer.abort(); // a reset
     for _ in 0..3 {
         let e = A::t(AsyncReadExt::read(&mut reader, &mut buf))
             .await
@@ -341,7 +316,9 @@ pub async fn trait_reads_report_eof_and_the_stored_error_every_time<A: Adapter>(
         let Some(ReadError::Stored(stored)) = inner else {
             panic!("{e:?}")
         };
-        assert_eq!(stored.raw_os_error(), Some(libc::ECONNRESET));
+        if L::KERNEL {
+            assert_eq!(stored.raw_os_error(), Some(libc::ECONNRESET));
+        }
         let source = std::error::Error::source(inner.unwrap()).expect("the stored error");
         assert!(source.downcast_ref::<std::sync::Arc<io::Error>>().is_some());
         let e = A::t(reader.fill_buf()).await.unwrap_err();
@@ -352,14 +329,14 @@ pub async fn trait_reads_report_eof_and_the_stored_error_every_time<A: Adapter>(
 /// Reading through the traits is cancel-safe: a read or `fill_buf` that
 /// is dropped takes nothing, and a read into a small buffer takes only
 /// what fits, leaving the rest for the next read of any kind.
-pub async fn trait_reads_are_cancel_safe<A: Adapter>() {
-    let (mut reader, _writer, peer) = crate::connect_raw_peer::<A>(OpenOptions::default()).await;
+pub async fn trait_reads_are_cancel_safe<A: Adapter, L: Link>() {
+    let ((mut reader, _writer), peer) = over::<A, L>(LinkOptions::default()).await;
     let mut small = [0u8; 3];
     {
         let pending = pin!(AsyncReadExt::read(&mut reader, &mut small));
         assert!(poll_once(pending).is_pending(), "nothing sent yet");
     }
-    (&peer).write_all(b"abcdefgh\nrest\n").unwrap();
+    peer.write(b"abcdefgh\nrest\n").unwrap();
     crate::adapters::wait_until::<A>("all of it received", || reader.buffered_len() == 14).await;
     {
         // Lent, then dropped without consume.
@@ -375,7 +352,7 @@ pub async fn trait_reads_are_cancel_safe<A: Adapter>() {
     assert_eq!(&small, b"abc");
     assert_eq!(A::t(reader.readline()).await.unwrap(), "defgh\n");
     let mut rest = Vec::new();
-    peer.shutdown(std::net::Shutdown::Write).unwrap();
+    peer.write_eof().unwrap();
     A::t(reader.read_to_end(&mut rest)).await.unwrap();
     assert_eq!(rest, b"rest\n");
 }

@@ -1,16 +1,17 @@
 //! Readers, writers, half-close, backpressure, server lifecycle, Unix
-//! sockets and faults, over real loopback sockets (moved from
-//! `streams-tokio`'s tests; what they assert is unchanged).
+//! sockets and faults (moved from `streams-tokio`'s tests; what they
+//! assert is unchanged).
 //!
 //! By subject: `client` (connecting), `reading`, `receives` (the driver's
 //! system calls), `writing`, `server` and `unix`; this module holds the
-//! helpers they share.
+//! helpers they share. The bodies of `reading` and `writing` take a
+//! connection from any [`Link`](crate::links::Link) (sockets, the
+//! in-memory pair, the generic path); the others are about sockets,
+//! servers and system calls.
 
 use crate::adapters::{wait_until, Adapter};
 use crate::port;
-use std::io;
-use std::os::fd::RawFd;
-use streams_common::{socket2, OpenOptions, Server, ServerOptions, StreamReader, StreamWriter};
+use streams_common::{OpenOptions, Server, ServerOptions, StreamReader, StreamWriter};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -61,35 +62,4 @@ async fn wait_for_clients<A: Adapter>(server: &Server, n: usize) {
         server.client_count() == n
     })
     .await;
-}
-
-/// Bytes in the kernel's receive queue of the socket `fd` (`FIONREAD`).
-fn kernel_inq(fd: RawFd) -> usize {
-    let mut n: libc::c_int = 0;
-    // SAFETY: FIONREAD writes one int through the valid pointer; `fd` is an
-    // open socket for the call's duration.
-    let rc = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n) };
-    assert_eq!(rc, 0, "FIONREAD: {}", io::Error::last_os_error());
-    n as usize
-}
-
-/// Makes the kernel buffers between `writer` and its std `peer` small and
-/// fixed (setting them turns Linux's autotuning off) and returns an upper
-/// bound of what the kernel can hold between the two: how much can leave
-/// `writer`'s buffer while the peer reads nothing. Generous on purpose:
-/// twice the sizes the kernel reports (which already count its
-/// bookkeeping), plus 1 MiB for a segment in flight. Writing more than
-/// this to a peer that does not read leaves the excess in our buffer,
-/// whatever the timing.
-fn small_kernel_buffers(writer: &StreamWriter, peer: &std::net::TcpStream) -> usize {
-    let peer = socket2::SockRef::from(peer);
-    peer.set_recv_buffer_size(64 * 1024).unwrap();
-    let rcv = peer.recv_buffer_size().unwrap();
-    let snd = writer
-        .with_socket(|s| {
-            s.set_send_buffer_size(64 * 1024).unwrap();
-            s.send_buffer_size().unwrap()
-        })
-        .expect("an open connection");
-    2 * (rcv + snd) + (1 << 20)
 }

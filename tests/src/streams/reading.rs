@@ -1,18 +1,17 @@
 //! Reading: lines, cancelled and failed reads, a buffer of yours (lines
-//! and exact sizes), an endless line.
+//! and exact sizes), an endless line; over any [`Link`].
 
-use super::{connect, echo_server, kernel_inq};
 use crate::adapters::{poll_once, wait_until, Adapter};
+use crate::links::{echo_lines, pattern, Link, LinkOptions};
 use futures::StreamExt;
-use std::io::Write;
 use std::pin::pin;
-use std::time::Duration;
-use streams_common::{Bytes, OpenOptions, ReadError};
+use streams_common::{Bytes, ReadError};
 
 /// Lines, `writelines`, the lines stream, half-close and close.
-pub async fn echo_lines_and_lines_stream<A: Adapter>() {
-    let server = echo_server::<A>().await;
-    let (mut reader, writer) = connect::<A>(&server).await;
+pub async fn echo_lines_and_lines_stream<A: Adapter, L: Link>() {
+    let conn = L::connect::<A>(LinkOptions::default()).await;
+    let echo = echo_lines::<A>(conn.server);
+    let (mut reader, writer) = conn.client;
     writer
         .writelines([&b"one\n"[..], b"two\n", b"three\n"])
         .unwrap();
@@ -24,25 +23,13 @@ pub async fn echo_lines_and_lines_stream<A: Adapter>() {
     assert!(reader.exception().is_none());
     writer.close();
     A::t(writer.wait_closed()).await.unwrap();
-    server.close();
-    A::t(server.wait_closed()).await;
+    A::t(echo).await;
 }
 
 /// A read that is dropped before it completes consumes nothing.
-pub async fn cancelled_reads_lose_nothing<A: Adapter>() {
-    let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
-    let (mut reader, _w) = A::t(A::open_unix_connection_with_socket(
-        a,
-        OpenOptions::default(),
-    ))
-    .await
-    .unwrap();
-    let (_r2, peer) = A::t(A::open_unix_connection_with_socket(
-        b,
-        OpenOptions::default(),
-    ))
-    .await
-    .unwrap();
+pub async fn cancelled_reads_lose_nothing<A: Adapter, L: Link>() {
+    let conn = L::connect::<A>(LinkOptions::default()).await;
+    let ((mut reader, _w), (_r2, peer)) = (conn.client, conn.server);
     peer.write(b"partial").unwrap();
     wait_until::<A>("\"partial\" reaching the reader", || {
         reader.buffered_len() == 7
@@ -65,18 +52,9 @@ pub async fn cancelled_reads_lose_nothing<A: Adapter>() {
 /// `readline_into` / `readuntil_into`: the same results and errors as
 /// `readline` / `readuntil`, appended to the caller's buffer, which is
 /// untouched by a read that is cancelled or fails.
-pub async fn lines_into_a_buffer_of_yours<A: Adapter>() {
-    let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
-    let opts = OpenOptions::default().limit(8);
-    let (mut reader, _w) = A::t(A::open_unix_connection_with_socket(a, opts))
-        .await
-        .unwrap();
-    let (_r2, peer) = A::t(A::open_unix_connection_with_socket(
-        b,
-        OpenOptions::default(),
-    ))
-    .await
-    .unwrap();
+pub async fn lines_into_a_buffer_of_yours<A: Adapter, L: Link>() {
+    let conn = L::connect::<A>(LinkOptions::default().client_limit(8)).await;
+    let ((mut reader, _w), (_r2, peer)) = (conn.client, conn.server);
     peer.write(b"a\nbb\r\nccc").unwrap();
     let mut buf = Vec::new();
     assert_eq!(A::t(reader.readline_into(&mut buf)).await.unwrap(), 2);
@@ -115,18 +93,9 @@ pub async fn lines_into_a_buffer_of_yours<A: Adapter>() {
 /// `readexactly_into`: `readexactly`'s results and errors, appended to the
 /// caller's buffer, which a cancelled or failed read leaves untouched (and
 /// whose bytes stay buffered); a size far above twice the limit completes.
-pub async fn exactly_into_a_buffer_of_yours<A: Adapter>() {
-    let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
-    let opts = OpenOptions::default().limit(8);
-    let (mut reader, _w) = A::t(A::open_unix_connection_with_socket(a, opts))
-        .await
-        .unwrap();
-    let (_r2, peer) = A::t(A::open_unix_connection_with_socket(
-        b,
-        OpenOptions::default(),
-    ))
-    .await
-    .unwrap();
+pub async fn exactly_into_a_buffer_of_yours<A: Adapter, L: Link>() {
+    let conn = L::connect::<A>(LinkOptions::default().client_limit(8)).await;
+    let ((mut reader, _w), (_r2, peer)) = (conn.client, conn.server);
     let mut buf = b"v=".to_vec();
     peer.write(b"abc").unwrap();
     wait_until::<A>("\"abc\" reaching the reader", || reader.buffered_len() == 3).await;
@@ -142,7 +111,7 @@ pub async fn exactly_into_a_buffer_of_yours<A: Adapter>() {
     A::t(reader.readexactly_into(0, &mut buf)).await.unwrap();
     assert_eq!(A::t(reader.readexactly(2)).await.unwrap(), "\r\n");
     // 100 KiB at a limit of 8: reading stays resumed until all is there.
-    let big: Vec<u8> = (0..100 * 1024).map(|i| (i % 251) as u8).collect();
+    let big = pattern(100 * 1024);
     peer.write(&big).unwrap();
     buf.clear();
     A::t(reader.readexactly_into(big.len(), &mut buf))
@@ -164,28 +133,24 @@ pub async fn exactly_into_a_buffer_of_yours<A: Adapter>() {
 
 /// A peer that sends one endless line: the buffer stays bounded and the
 /// read fails with the over-long-line error.
-pub async fn endless_line_stays_bounded<A: Adapter>() {
+///
+/// The peer writes more than the link can hold, so once the reader
+/// stops (above twice its limit) the peer's writer keeps the rest: a
+/// reader that went on reading would show in its own buffer.
+pub async fn endless_line_stays_bounded<A: Adapter, L: Link>() {
     let limit = 1024;
-    let (mut reader, writer, mut peer) =
-        crate::connect_raw_peer::<A>(OpenOptions::default().limit(limit)).await;
-    peer.set_write_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let fd = writer.raw_fd().expect("open");
-    let flood = A::spawn_blocking(move || {
-        let chunk = vec![b'a'; 4096];
-        // Bounded: stops when the reader side stops reading (we close).
-        for _ in 0..10_000 {
-            if peer.write_all(&chunk).is_err() {
-                break;
-            }
-        }
-    });
-    // The flood has filled whatever the reader accepts once the reader
-    // holds more than twice its limit (where it stops reading) and more
-    // waits in the kernel, untaken.
+    let conn = L::connect::<A>(LinkOptions::default().client_limit(limit)).await;
+    let ((mut reader, _writer), (_peer_r, peer)) = (conn.client, conn.server);
+    let flood = vec![b'a'; conn.in_flight + (4 << 20)];
+    peer.write(&flood).unwrap();
     let max = 2 * limit + 64 * 1024;
-    let stopped = || reader.buffered_len() > 2 * limit && kernel_inq(fd) > 0;
-    wait_until::<A>("the reader stopping, with more to read", stopped).await;
+    let stopped = |reader: &streams_common::StreamReader| {
+        reader.buffered_len() > 2 * limit && peer.get_write_buffer_size() > 0
+    };
+    wait_until::<A>("the reader stopping, with more to read", || {
+        stopped(&reader)
+    })
+    .await;
     assert!(
         reader.buffered_len() <= max,
         "{} > {max}",
@@ -200,11 +165,8 @@ pub async fn endless_line_stays_bounded<A: Adapter>() {
     // The error dropped the buffered part of the line and reading
     // resumed: the flood fills the buffer again, to the same bound.
     wait_until::<A>("the reader stopping again, with more to read", || {
-        reader.buffered_len() > 2 * limit && kernel_inq(fd) > 0
+        stopped(&reader)
     })
     .await;
     assert!(reader.buffered_len() <= max);
-    drop(reader);
-    drop(writer);
-    A::t(flood).await;
 }

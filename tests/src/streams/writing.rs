@@ -1,41 +1,35 @@
 //! Writing: backpressure and `drain()`, half-close, writes after close,
-//! abort, a peer's reset.
+//! abort, a peer's reset, a lingering close; over any [`Link`].
 
-use super::{connect, echo_server, small_kernel_buffers, BoxError};
+use super::BoxError;
 use crate::adapters::{poll_once, Adapter};
-use futures::channel::oneshot;
-use std::io::{self, Read, Write};
+use crate::links::{Link, LinkOptions};
+use std::io;
 use std::pin::pin;
-use std::time::Duration;
-use streams_common::{socket2, OpenOptions, ReadError, ServerOptions, StreamReader, StreamWriter};
+use streams_common::ReadError;
 
 /// 16 MiB written without `drain()` and read whole by the server.
-pub async fn large_write_without_drain_does_not_deadlock<A: Adapter>() {
+pub async fn large_write_without_drain_does_not_deadlock<A: Adapter, L: Link>() {
+    let conn = L::connect::<A>(LinkOptions::default()).await;
     // The server reads the whole request, then answers with its length.
-    let server = A::t(A::start_server(
-        |mut reader: StreamReader, writer: StreamWriter| async move {
-            let n = reader.readexactly(16 << 20).await?.len();
-            writer.write(format!("{n}\n").as_bytes())?;
-            Ok::<(), BoxError>(())
-        },
-        "127.0.0.1",
-        0,
-        ServerOptions::default(),
-    ))
-    .await
-    .unwrap();
-    let (mut reader, writer) = connect::<A>(&server).await;
+    let (mut server_r, server_w) = conn.server;
+    let server = A::spawn(async move {
+        let n = server_r.readexactly(16 << 20).await?.len();
+        server_w.write(format!("{n}\n").as_bytes())?;
+        server_w.drain().await?;
+        Ok::<_, BoxError>((server_r, server_w))
+    });
+    let (mut reader, writer) = conn.client;
     let payload = vec![b'x'; 16 << 20];
     writer.write(&payload).unwrap(); // never drained
     assert_eq!(A::t(reader.readline()).await.unwrap(), "16777216\n");
-    server.close();
-    A::t(server.wait_closed()).await;
+    A::t(server).await.unwrap();
 }
 
 /// `drain()` after `close()` is "Connection lost"; later writes vanish.
-pub async fn drain_after_close_and_write_after_close<A: Adapter>() {
-    let server = echo_server::<A>().await;
-    let (_reader, writer) = connect::<A>(&server).await;
+pub async fn drain_after_close_and_write_after_close<A: Adapter, L: Link>() {
+    let conn = L::connect::<A>(LinkOptions::default()).await;
+    let ((_reader, writer), _server) = (conn.client, conn.server);
     writer.close();
     assert!(writer.is_closing());
     let e = A::t(writer.drain()).await.unwrap_err();
@@ -48,38 +42,24 @@ pub async fn drain_after_close_and_write_after_close<A: Adapter>() {
     assert_eq!(writer.get_write_buffer_size(), 0);
     A::t(writer.wait_closed()).await.unwrap();
     writer.close(); // idempotent
-    server.close();
 }
 
 /// `write_eof()`: later writes fail; the server sees EOF and still answers.
-pub async fn write_after_write_eof_and_half_close<A: Adapter>() {
-    let (tx, rx) = oneshot::channel();
-    let tx = std::sync::Mutex::new(Some(tx));
-    let server = A::t(A::start_server(
-        move |mut reader: StreamReader, writer: StreamWriter| {
-            let tx = tx.lock().unwrap().take();
-            async move {
-                // The client half-closed: we see EOF and can still answer.
-                let all = reader.read_to_eof().await?;
-                assert!(!writer.is_closing());
-                writer.write(b"got ")?;
-                writer.write(&all)?;
-                writer.drain().await?;
-                writer.close();
-                writer.wait_closed().await?;
-                if let Some(tx) = tx {
-                    let _ = tx.send(());
-                }
-                Ok::<(), BoxError>(())
-            }
-        },
-        "127.0.0.1",
-        0,
-        ServerOptions::default(),
-    ))
-    .await
-    .unwrap();
-    let (mut reader, writer) = connect::<A>(&server).await;
+pub async fn write_after_write_eof_and_half_close<A: Adapter, L: Link>() {
+    let conn = L::connect::<A>(LinkOptions::default()).await;
+    let (mut server_r, server_w) = conn.server;
+    let server = A::spawn(async move {
+        // The client half-closed: we see EOF and can still answer.
+        let all = server_r.read_to_eof().await?;
+        assert!(!server_w.is_closing());
+        server_w.write(b"got ")?;
+        server_w.write(&all)?;
+        server_w.drain().await?;
+        server_w.close();
+        server_w.wait_closed().await?;
+        Ok::<(), BoxError>(())
+    });
+    let (mut reader, writer) = conn.client;
     writer.write(b"request").unwrap();
     writer.write_eof().unwrap();
     writer.write_eof().unwrap(); // no-op
@@ -88,19 +68,17 @@ pub async fn write_after_write_eof_and_half_close<A: Adapter>() {
     let e = writer.writelines([b"more"]).unwrap_err();
     assert_eq!(e.to_string(), "Cannot call writelines() after write_eof()");
     assert_eq!(A::t(reader.read_to_eof()).await.unwrap(), "got request");
-    A::t(rx).await.unwrap();
-    server.close();
-    A::t(server.wait_closed()).await;
+    A::t(server).await.unwrap();
 }
 
-/// A reset reaches the read, `drain()` and `wait_closed()`.
-pub async fn peer_reset_is_reported_everywhere<A: Adapter>() {
-    let (mut reader, writer, peer) = crate::connect_raw_peer::<A>(OpenOptions::default()).await;
-    (&peer).write_all(b"half a li").unwrap();
-    socket2::SockRef::from(&peer)
-        .set_linger(Some(Duration::ZERO))
-        .unwrap();
-    drop(peer); // RST
+/// A reset reaches the read (before bytes still buffered), `drain()` and
+/// `wait_closed()`.
+pub async fn peer_reset_is_reported_everywhere<A: Adapter, L: Link>() {
+    let conn = L::connect::<A>(LinkOptions::default().abort_resets()).await;
+    let ((mut reader, writer), (_peer_r, peer)) = (conn.client, conn.server);
+    peer.write(b"half a li").unwrap();
+    A::t(peer.drain()).await.unwrap();
+    peer.abort(); // a reset
     let e = A::t(reader.readline()).await.unwrap_err();
     match &e {
         ReadError::Stored(io) => assert_eq!(io.kind(), io::ErrorKind::ConnectionReset),
@@ -121,13 +99,14 @@ pub async fn peer_reset_is_reported_everywhere<A: Adapter>() {
 /// Backpressure: `drain()` waits while a peer does not read, and completes
 /// once it does.
 ///
-/// "Waits" is shown without a pause: more is written than the kernel can
-/// hold between the two ends (`small_kernel_buffers`), so whatever the
-/// driver managed to send, the rest is still in our buffer, above the
-/// high-water mark, and a drain polled then is pending.
-pub async fn drain_blocks_against_a_peer_that_never_reads<A: Adapter>() {
-    let (_reader, writer, mut peer) = crate::connect_raw_peer::<A>(OpenOptions::default()).await;
-    let kernel = small_kernel_buffers(&writer, &peer);
+/// "Waits" is shown without a pause: more is written than the link can
+/// hold between the two ends ([`Conn::in_flight`](crate::links::Conn)),
+/// so whatever the driver managed to send, the rest is still in our
+/// buffer, above the high-water mark, and a drain polled then is pending.
+pub async fn drain_blocks_against_a_peer_that_never_reads<A: Adapter, L: Link>() {
+    let conn = L::connect::<A>(LinkOptions::default()).await;
+    let ((_reader, writer), (mut peer, _peer_w)) = (conn.client, conn.server);
+    let kernel = conn.in_flight;
     let (_, high) = writer.get_write_buffer_limits();
     let chunk = vec![0u8; 16 * 1024];
     let mut written = 0usize;
@@ -148,7 +127,7 @@ pub async fn drain_blocks_against_a_peer_that_never_reads<A: Adapter>() {
     assert!(written > kernel + high);
     assert!(
         writer.get_write_buffer_size() > high,
-        "the kernel took more than {kernel} bytes"
+        "the link took more than {kernel} bytes"
     );
     let mut drain = pin!(writer.drain());
     assert!(
@@ -156,13 +135,11 @@ pub async fn drain_blocks_against_a_peer_that_never_reads<A: Adapter>() {
         "drain done while the peer read nothing"
     );
     // Once the peer reads, drain completes.
-    peer.set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let reading = A::spawn_blocking(move || {
-        let mut buf = vec![0u8; 1 << 16];
+    let reading = A::spawn(async move {
         let mut total = 0;
+        // Each round reads something or ends at EOF.
         while total < written {
-            let n = peer.read(&mut buf).unwrap();
+            let n = peer.read(1 << 16).await.unwrap().len();
             if n == 0 {
                 break;
             }
@@ -177,13 +154,13 @@ pub async fn drain_blocks_against_a_peer_that_never_reads<A: Adapter>() {
 
 /// `abort()` drops the buffer; a drain that was waiting returns `Ok`, the
 /// next one reports the loss.
-pub async fn abort_drops_buffer_and_waiting_drain_returns<A: Adapter>() {
-    let (_reader, writer, peer) = crate::connect_raw_peer::<A>(OpenOptions::default()).await;
+pub async fn abort_drops_buffer_and_waiting_drain_returns<A: Adapter, L: Link>() {
+    let conn = L::connect::<A>(LinkOptions::default()).await;
+    let ((_reader, writer), _peer) = (conn.client, conn.server);
     writer.set_write_buffer_limits(Some(0), None).unwrap();
-    // More than the kernel can hold for a peer that reads nothing: ours
+    // More than the link can hold for a peer that reads nothing: ours
     // stays above 0 whatever the driver sends.
-    let kernel = small_kernel_buffers(&writer, &peer);
-    writer.write(&vec![0u8; kernel + 1]).unwrap();
+    writer.write(&vec![0u8; conn.in_flight + 1]).unwrap();
     // One poll makes this drain a waiting one.
     let mut waiting = pin!(writer.drain());
     assert!(poll_once(waiting.as_mut()).is_pending());
@@ -203,23 +180,18 @@ pub async fn abort_drops_buffer_and_waiting_drain_returns<A: Adapter>() {
 /// sending: with `close_lingering` the client reads every byte, then EOF
 /// (a plain `close()` can make the kernel reset the connection instead,
 /// and the client then loses what it had not read yet).
-pub async fn lingering_close_delivers_everything_to_a_peer_still_sending<A: Adapter>() {
+pub async fn lingering_close_delivers_everything_to_a_peer_still_sending<A: Adapter, L: Link>() {
     const REPLY: usize = 8 * 1024 * 1024;
-    let server = A::t(A::start_server(
-        |mut reader: StreamReader, writer: StreamWriter| async move {
-            let _ = reader.readline().await?;
-            writer.write(&vec![b'r'; REPLY])?;
-            writer.close_lingering(std::time::Duration::from_secs(20));
-            writer.wait_closed().await?;
-            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
-        },
-        "127.0.0.1",
-        0,
-        ServerOptions::default(),
-    ))
-    .await
-    .unwrap();
-    let (mut reader, writer) = connect::<A>(&server).await;
+    let conn = L::connect::<A>(LinkOptions::default()).await;
+    let (mut server_r, server_w) = conn.server;
+    let server = A::spawn(async move {
+        let _ = server_r.readline().await?;
+        server_w.write(&vec![b'r'; REPLY])?;
+        server_w.close_lingering(std::time::Duration::from_secs(20));
+        server_w.wait_closed().await?;
+        Ok::<(), BoxError>(())
+    });
+    let (mut reader, writer) = conn.client;
     // The request, then more that the server will never read: unread data
     // in the server's receive buffer when it closes.
     writer.write(b"go\n").unwrap();
@@ -230,6 +202,5 @@ pub async fn lingering_close_delivers_everything_to_a_peer_still_sending<A: Adap
     // The server closes once it sees this side's EOF.
     writer.close();
     A::t(writer.wait_closed()).await.unwrap();
-    server.close();
-    A::t(server.wait_closed()).await;
+    A::t(server).await.unwrap();
 }
