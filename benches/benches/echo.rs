@@ -6,6 +6,10 @@
 //! - this library on Tokio, smol and async-std (written as an asyncio user
 //!   writes it: `readline` / `write` / `drain`; and again with
 //!   `readline_into` a reused `Vec`, as the hand-written echo reads),
+//! - tokio-util's `LinesCodec` (`FramedRead` / `FramedWrite`, a `String`
+//!   per line, replies flushed when the read buffer is drained): the
+//!   owned-line peer, the baseline of the library's `readline()` rows (the
+//!   hand-written echo is the baseline of every other row),
 //! - CPython asyncio streams (`python/asyncio_echo.py`, run as a child
 //!   process).
 //!
@@ -252,6 +256,81 @@ fn run_tokio_hand(data: &Arc<Vec<u8>>) -> Res<Duration> {
     })
 }
 
+// ----- tokio-util's LinesCodec (the owned-line peer) ------------------------
+
+/// The same echo on `FramedRead` / `FramedWrite` with tokio-util's
+/// `LinesCodec`, which hands out each line as an owned `String` (checked
+/// UTF-8, terminator stripped, re-added by the encoder): what a Tokio user
+/// who wants owned lines writes, and so the peer of the library's
+/// `readline()`. Replies are fed and flushed once the reader's buffer is
+/// drained, as the hand-written echo does.
+async fn lines_codec_echo(data: Arc<Vec<u8>>) -> Res<Duration> {
+    use futures::{SinkExt, StreamExt};
+    use tokio_util::codec::{FramedRead, FramedWrite, LinesCodec};
+    let n = data.len() / LINE;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move {
+        let (sock, _) = listener.accept().await?;
+        sock.set_nodelay(true)?;
+        let (r, w) = sock.into_split();
+        let mut lines = FramedRead::new(r, LinesCodec::new_with_max_length(64 * 1024));
+        let mut out = FramedWrite::new(w, LinesCodec::new());
+        while let Some(line) = lines.next().await {
+            out.feed(line?).await?;
+            if lines.read_buffer().is_empty() {
+                SinkExt::<String>::flush(&mut out).await?;
+            }
+        }
+        SinkExt::<String>::close(&mut out).await?;
+        Ok::<(), BoxError>(())
+    });
+    let sock = tokio::net::TcpStream::connect(addr).await?;
+    sock.set_nodelay(true)?;
+    let (r, w) = sock.into_split();
+    let start = Instant::now();
+    let client_writer = {
+        let data = data.clone();
+        tokio::spawn(async move {
+            let mut out = FramedWrite::new(w, LinesCodec::new());
+            for line in data.chunks(LINE) {
+                let text = std::str::from_utf8(&line[..LINE - 1])?;
+                out.feed(text).await?;
+            }
+            SinkExt::<&str>::close(&mut out).await?;
+            Ok::<(), BoxError>(())
+        })
+    };
+    let mut lines = FramedRead::new(r, LinesCodec::new_with_max_length(64 * 1024));
+    let mut bytes = 0;
+    for _ in 0..n {
+        match lines.next().await {
+            Some(line) => bytes += line?.len() + 1,
+            None => return Err("early EOF".into()),
+        }
+    }
+    let elapsed = start.elapsed();
+    if bytes != data.len() {
+        return Err(format!("echoed {bytes} bytes, sent {}", data.len()).into());
+    }
+    client_writer.await??;
+    server.await??;
+    Ok(elapsed)
+}
+
+fn run_lines_codec(data: &Arc<Vec<u8>>) -> Res<Duration> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let data = data.clone();
+    rt.block_on(async move {
+        match tokio::time::timeout(TIMEOUT, lines_codec_echo(data)).await {
+            Ok(r) => r,
+            Err(_) => Err("timed out".into()),
+        }
+    })
+}
+
 // ----- CPython asyncio ------------------------------------------------------
 
 fn python() -> Option<PathBuf> {
@@ -297,6 +376,8 @@ fn run_python(py: &PathBuf, lines: usize) -> Res<f64> {
 // ----- the table --------------------------------------------------------------
 
 const BASELINE: &str = "tokio hand-written";
+/// The owned-line peer: the baseline of the `readline()` rows.
+const OWNED_BASELINE: &str = "tokio-util LinesCodec";
 
 fn main() -> Res<()> {
     // Set before async-std starts its executor.
@@ -314,7 +395,12 @@ fn main() -> Res<()> {
     let per_s = move |d: Duration| lines as f64 / d.as_secs_f64();
     let runner = |name: &str, run: Box<dyn Fn() -> Res<f64>>| Runner {
         name: name.into(),
-        baseline: Some(BASELINE),
+        baseline: Some(BASELINE).filter(|b| *b != name),
+        run,
+    };
+    let owned_runner = |name: &str, run: Box<dyn Fn() -> Res<f64>>| Runner {
+        name: name.into(),
+        baseline: Some(OWNED_BASELINE),
         run,
     };
 
@@ -324,6 +410,11 @@ fn main() -> Res<()> {
         runners.push(runner(
             BASELINE,
             Box::new(move || run_tokio_hand(&d).map(per_s)),
+        ));
+        let d = data.clone();
+        runners.push(runner(
+            OWNED_BASELINE,
+            Box::new(move || run_lines_codec(&d).map(per_s)),
         ));
         type Run = fn(&Arc<Vec<u8>>, Lines) -> Res<Duration>;
         let library: [(&str, &str, Run); 3] = [
@@ -345,7 +436,7 @@ fn main() -> Res<()> {
         ];
         for (owned, into, run) in library {
             let d = data.clone();
-            runners.push(runner(
+            runners.push(owned_runner(
                 owned,
                 Box::new(move || run(&d, Lines::Owned).map(per_s)),
             ));
@@ -361,7 +452,10 @@ fn main() -> Res<()> {
         }
     }
     let baseline = std::env::var("ECHO_BASELINE").map_or(true, |v| v != "0");
-    runners.retain(|r| (baseline && r.name == BASELINE) || r.name.contains(filter.as_str()));
+    let baselines = [BASELINE, OWNED_BASELINE];
+    runners.retain(|r| {
+        (baseline && baselines.contains(&r.name.as_str())) || r.name.contains(filter.as_str())
+    });
 
     println!(
         "echo: {lines} lines of {LINE} B, {rounds} rounds, cpu {cpu}, pid {}",
