@@ -40,67 +40,24 @@
 
 mod support;
 
-use std::future::Future;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::future::{select, Either};
-use streams_common::runtime::{Runtime, RuntimeRef};
-use streams_common::{Bytes, Hosts, OpenOptions, ServerOptions, StreamReader, StreamWriter};
-use support::{env_or, payload, BoxError, Res, Runner, LINE, TIMEOUT};
+use streams_common::runtime::RuntimeRef;
+use streams_common::{Hosts, OpenOptions, ServerOptions, StreamReader, StreamWriter};
+use support::{bounded, env_or, payload, BoxError, Lines, Res, Runner, LINE, TIMEOUT};
 
 // ----- the library, on any runtime ---------------------------------------
 
-/// How the library's echo reads its lines.
-#[derive(Clone, Copy)]
-enum Lines {
-    /// `readline()`, one `Bytes` per line (asyncio's shape).
-    Owned,
-    /// `readline_into(&mut buf)` into a reused `Vec` (what the hand-written
-    /// Tokio echo does with `read_until`).
-    Into,
-}
-
-/// One line from `reader`, as `how` says; empty at EOF.
-async fn next_line<'b>(
-    reader: &mut StreamReader,
-    how: Lines,
-    buf: &'b mut Vec<u8>,
-    owned: &'b mut Bytes,
-) -> Res<&'b [u8]> {
-    Ok(match how {
-        Lines::Owned => {
-            *owned = reader.readline().await?;
-            &owned[..]
-        }
-        Lines::Into => {
-            buf.clear();
-            reader.readline_into(buf).await?;
-            &buf[..]
-        }
-    })
-}
-
-/// The asyncio-style echo over the library, on `rt`; returns the time from
-/// the first write to the last echoed line.
+/// The asyncio-style echo over the library, on `rt`: a server started
+/// with `start_server`, a client opened with `open_connection`.
 async fn streams_echo(rt: RuntimeRef, data: Arc<Vec<u8>>, how: Lines) -> Res<Duration> {
-    let n = data.len() / LINE;
     let server = streams_common::start_server(
         rt.clone(),
-        move |mut reader: StreamReader, writer: StreamWriter| async move {
-            let (mut buf, mut owned) = (Vec::with_capacity(256), Bytes::new());
-            loop {
-                let line = next_line(&mut reader, how, &mut buf, &mut owned).await?;
-                if line.is_empty() {
-                    break;
-                }
-                writer.write(line)?;
-                writer.drain().await?;
-            }
-            writer.close();
-            Ok::<(), BoxError>(())
+        move |reader: StreamReader, writer: StreamWriter| {
+            support::streams_serve(reader, writer, how)
         },
         Hosts::from("127.0.0.1"),
         0,
@@ -108,48 +65,12 @@ async fn streams_echo(rt: RuntimeRef, data: Arc<Vec<u8>>, how: Lines) -> Res<Dur
     )
     .await?;
     let port = server.local_addrs()[0].port();
-    let (mut reader, writer) =
+    let client =
         streams_common::open_connection(&*rt, "127.0.0.1", port, OpenOptions::default()).await?;
-    let writer = Arc::new(writer);
-    let start = Instant::now();
-    {
-        let writer = writer.clone();
-        let data = data.clone();
-        rt.spawn(Box::pin(async move {
-            for line in data.chunks(LINE) {
-                if writer.write(line).is_err() || writer.drain().await.is_err() {
-                    break;
-                }
-            }
-        }));
-    }
-    let mut bytes = 0;
-    let (mut buf, mut owned) = (Vec::with_capacity(256), Bytes::new());
-    for _ in 0..n {
-        let line = next_line(&mut reader, how, &mut buf, &mut owned).await?;
-        if line.is_empty() {
-            return Err("early EOF".into());
-        }
-        bytes += line.len();
-    }
-    let elapsed = start.elapsed();
-    if bytes != data.len() {
-        return Err(format!("echoed {bytes} bytes, sent {}", data.len()).into());
-    }
-    writer.close();
-    writer.wait_closed().await?;
+    let elapsed = support::streams_client(&*rt, client, data, how).await?;
     server.close();
     server.wait_closed().await;
     Ok(elapsed)
-}
-
-/// `fut` or a timeout error after `TIMEOUT`, on `rt`'s timer.
-async fn bounded<T>(rt: &dyn Runtime, fut: impl Future<Output = Res<T>>) -> Res<T> {
-    let fut = std::pin::pin!(fut);
-    match select(fut, rt.sleep(TIMEOUT)).await {
-        Either::Left((r, _)) => r,
-        Either::Right(_) => Err("timed out".into()),
-    }
 }
 
 fn run_streams_tokio(data: &Arc<Vec<u8>>, how: Lines) -> Res<Duration> {
@@ -181,78 +102,11 @@ fn run_streams_async_std(data: &Arc<Vec<u8>>, how: Lines) -> Res<Duration> {
 
 // ----- hand-written Tokio ---------------------------------------------------
 
-async fn tokio_echo(data: Arc<Vec<u8>>) -> Res<Duration> {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, BufWriter};
-    let n = data.len() / LINE;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let server = tokio::spawn(async move {
-        let (mut sock, _) = listener.accept().await?;
-        sock.set_nodelay(true)?;
-        let (r, w) = sock.split();
-        let mut reader = BufReader::new(r);
-        let mut writer = BufWriter::new(w);
-        let mut line = Vec::with_capacity(256);
-        loop {
-            line.clear();
-            if reader.read_until(b'\n', &mut line).await? == 0 {
-                break;
-            }
-            writer.write_all(&line).await?;
-            if reader.buffer().is_empty() {
-                writer.flush().await?;
-            }
-        }
-        writer.flush().await?;
-        Ok::<(), std::io::Error>(())
-    });
-    let sock = tokio::net::TcpStream::connect(addr).await?;
-    sock.set_nodelay(true)?;
-    let (r, w) = sock.into_split();
-    let start = Instant::now();
-    let client_writer = {
-        let data = data.clone();
-        tokio::spawn(async move {
-            let mut writer = BufWriter::new(w);
-            for line in data.chunks(LINE) {
-                writer.write_all(line).await?;
-            }
-            writer.flush().await?;
-            // Dropping the half shuts the write side down: the server
-            // sees EOF after the last line.
-            Ok::<(), std::io::Error>(())
-        })
-    };
-    let mut reader = BufReader::new(r);
-    let mut line = Vec::with_capacity(256);
-    let mut bytes = 0;
-    for _ in 0..n {
-        line.clear();
-        let got = reader.read_until(b'\n', &mut line).await?;
-        if got == 0 {
-            return Err("early EOF".into());
-        }
-        bytes += got;
-    }
-    let elapsed = start.elapsed();
-    if bytes != data.len() {
-        return Err(format!("echoed {bytes} bytes, sent {}", data.len()).into());
-    }
-    client_writer.await??;
-    server.await??;
-    Ok(elapsed)
-}
-
 fn run_tokio_hand(data: &Arc<Vec<u8>>) -> Res<Duration> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
     let data = data.clone();
-    rt.block_on(async move {
-        match tokio::time::timeout(TIMEOUT, tokio_echo(data)).await {
-            Ok(r) => r,
-            Err(_) => Err("timed out".into()),
-        }
+    support::on_tokio(async move {
+        let (server, client) = support::tokio_tcp().await?;
+        support::tokio_hand_echo(server.into_split(), client.into_split(), data).await
     })
 }
 
@@ -268,12 +122,9 @@ async fn lines_codec_echo(data: Arc<Vec<u8>>) -> Res<Duration> {
     use futures::{SinkExt, StreamExt};
     use tokio_util::codec::{FramedRead, FramedWrite, LinesCodec};
     let n = data.len() / LINE;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
+    let (server, client) = support::tokio_tcp().await?;
     let server = tokio::spawn(async move {
-        let (sock, _) = listener.accept().await?;
-        sock.set_nodelay(true)?;
-        let (r, w) = sock.into_split();
+        let (r, w) = server.into_split();
         let mut lines = FramedRead::new(r, LinesCodec::new_with_max_length(64 * 1024));
         let mut out = FramedWrite::new(w, LinesCodec::new());
         while let Some(line) = lines.next().await {
@@ -285,9 +136,7 @@ async fn lines_codec_echo(data: Arc<Vec<u8>>) -> Res<Duration> {
         SinkExt::<String>::close(&mut out).await?;
         Ok::<(), BoxError>(())
     });
-    let sock = tokio::net::TcpStream::connect(addr).await?;
-    sock.set_nodelay(true)?;
-    let (r, w) = sock.into_split();
+    let (r, w) = client.into_split();
     let start = Instant::now();
     let client_writer = {
         let data = data.clone();
@@ -310,25 +159,14 @@ async fn lines_codec_echo(data: Arc<Vec<u8>>) -> Res<Duration> {
         }
     }
     let elapsed = start.elapsed();
-    if bytes != data.len() {
-        return Err(format!("echoed {bytes} bytes, sent {}", data.len()).into());
-    }
+    support::check_echoed(bytes, &data)?;
     client_writer.await??;
     server.await??;
     Ok(elapsed)
 }
 
 fn run_lines_codec(data: &Arc<Vec<u8>>) -> Res<Duration> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let data = data.clone();
-    rt.block_on(async move {
-        match tokio::time::timeout(TIMEOUT, lines_codec_echo(data)).await {
-            Ok(r) => r,
-            Err(_) => Err("timed out".into()),
-        }
-    })
+    support::on_tokio(lines_codec_echo(data.clone()))
 }
 
 // ----- CPython asyncio ------------------------------------------------------

@@ -39,11 +39,10 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::future::{select, Either};
 use streams_common::runtime::{Runtime, RuntimeRef};
 use streams_common::transport::{self, TransportOptions};
 use streams_common::{OpenOptions, StreamReader, StreamWriter};
-use support::{env_or, payload, Res, Runner, LINE, TIMEOUT};
+use support::{bounded, env_or, payload, Lines, Res, Runner, LINE};
 
 /// One end of a connection.
 type Ends = (StreamReader, StreamWriter);
@@ -53,72 +52,19 @@ const MEMORY: usize = 64 * 1024;
 
 // ----- the library ------------------------------------------------------------
 
-/// The library's echo between two connected ends: the server echoes each
-/// line (`readline_into`, `write`, `drain`), the client writes every line
-/// from one task and counts the echoes in another. Returns the time from
-/// the first write to the last echoed line.
+/// The library's echo between two connected ends, reading with
+/// `readline_into`.
 async fn streams_echo(
     rt: &dyn Runtime,
     server: Ends,
     client: Ends,
     data: Arc<Vec<u8>>,
 ) -> Res<Duration> {
-    let n = data.len() / LINE;
-    let (mut server_reader, server_writer) = server;
+    let (reader, writer) = server;
     rt.spawn(Box::pin(async move {
-        let mut line = Vec::with_capacity(256);
-        loop {
-            line.clear();
-            match server_reader.readline_into(&mut line).await {
-                Ok(_) if !line.is_empty() => {}
-                _ => break,
-            }
-            if server_writer.write(&line).is_err() || server_writer.drain().await.is_err() {
-                break;
-            }
-        }
-        server_writer.close();
+        let _ = support::streams_serve(reader, writer, Lines::Into).await;
     }));
-    let (mut reader, writer) = client;
-    let writer = Arc::new(writer);
-    let start = Instant::now();
-    {
-        let writer = writer.clone();
-        let data = data.clone();
-        rt.spawn(Box::pin(async move {
-            for line in data.chunks(LINE) {
-                if writer.write(line).is_err() || writer.drain().await.is_err() {
-                    break;
-                }
-            }
-        }));
-    }
-    let mut bytes = 0;
-    let mut line = Vec::with_capacity(256);
-    for _ in 0..n {
-        line.clear();
-        reader.readline_into(&mut line).await?;
-        if line.is_empty() {
-            return Err("early EOF".into());
-        }
-        bytes += line.len();
-    }
-    let elapsed = start.elapsed();
-    if bytes != data.len() {
-        return Err(format!("echoed {bytes} bytes, sent {}", data.len()).into());
-    }
-    writer.close();
-    writer.wait_closed().await?;
-    Ok(elapsed)
-}
-
-/// `fut` or a timeout error after `TIMEOUT`, on `rt`'s timer.
-async fn bounded<T>(rt: &dyn Runtime, fut: impl Future<Output = Res<T>>) -> Res<T> {
-    let fut = std::pin::pin!(fut);
-    match select(fut, rt.sleep(TIMEOUT)).await {
-        Either::Left((r, _)) => r,
-        Either::Right(_) => Err("timed out".into()),
-    }
+    support::streams_client(rt, client, data, Lines::Into).await
 }
 
 /// How the library's ends are made.
@@ -137,22 +83,11 @@ enum Path {
 
 // ----- Tokio --------------------------------------------------------------------
 
-/// Two connected loopback TCP sockets, `TCP_NODELAY` on both (as the
-/// library sets it): (server side, client side).
-async fn tokio_tcp() -> Res<(tokio::net::TcpStream, tokio::net::TcpStream)> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let client = tokio::net::TcpStream::connect(listener.local_addr()?).await?;
-    let (server, _) = listener.accept().await?;
-    server.set_nodelay(true)?;
-    client.set_nodelay(true)?;
-    Ok((server, client))
-}
-
 async fn tokio_ends(rt: &dyn Runtime, path: Path) -> Res<(Ends, Ends)> {
     let t = TransportOptions::default;
     Ok(match path {
         Path::Socket => {
-            let (s, c) = tokio_tcp().await?;
+            let (s, c) = support::tokio_tcp().await?;
             let sock = |s: tokio::net::TcpStream| -> Res<streams_common::socket2::Socket> {
                 Ok(s.into_std()?.into())
             };
@@ -164,7 +99,7 @@ async fn tokio_ends(rt: &dyn Runtime, path: Path) -> Res<(Ends, Ends)> {
             )
         }
         Path::Generic => {
-            let (s, c) = tokio_tcp().await?;
+            let (s, c) = support::tokio_tcp().await?;
             (
                 transport::open(rt, transport::TokioIo::new(s), t())?,
                 transport::open(rt, transport::TokioIo::new(c), t())?,
@@ -193,79 +128,15 @@ fn run_streams_tokio(data: &Arc<Vec<u8>>, path: Path) -> Res<Duration> {
     })
 }
 
-/// The hand-written Tokio echo over any Tokio stream.
-async fn tokio_hand<T>(server: T, client: T, data: Arc<Vec<u8>>) -> Res<Duration>
-where
-    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
-{
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, BufWriter};
-    let n = data.len() / LINE;
-    let server = tokio::spawn(async move {
-        let (r, w) = tokio::io::split(server);
-        let mut reader = BufReader::new(r);
-        let mut writer = BufWriter::new(w);
-        let mut line = Vec::with_capacity(256);
-        loop {
-            line.clear();
-            if reader.read_until(b'\n', &mut line).await? == 0 {
-                break;
-            }
-            writer.write_all(&line).await?;
-            if reader.buffer().is_empty() {
-                writer.flush().await?;
-            }
-        }
-        writer.shutdown().await?;
-        Ok::<(), std::io::Error>(())
-    });
-    let (r, w) = tokio::io::split(client);
-    let start = Instant::now();
-    let client_writer = {
-        let data = data.clone();
-        tokio::spawn(async move {
-            let mut writer = BufWriter::new(w);
-            for line in data.chunks(LINE) {
-                writer.write_all(line).await?;
-            }
-            writer.shutdown().await?;
-            Ok::<(), std::io::Error>(())
-        })
-    };
-    let mut reader = BufReader::new(r);
-    let mut line = Vec::with_capacity(256);
-    let mut bytes = 0;
-    for _ in 0..n {
-        line.clear();
-        let got = reader.read_until(b'\n', &mut line).await?;
-        if got == 0 {
-            return Err("early EOF".into());
-        }
-        bytes += got;
-    }
-    let elapsed = start.elapsed();
-    if bytes != data.len() {
-        return Err(format!("echoed {bytes} bytes, sent {}", data.len()).into());
-    }
-    client_writer.await??;
-    server.await??;
-    Ok(elapsed)
-}
-
 fn run_tokio_hand(data: &Arc<Vec<u8>>, duplex: bool) -> Res<Duration> {
     let data = data.clone();
-    current_thread()?.block_on(async move {
-        let run = async {
-            if duplex {
-                let (s, c) = tokio::io::duplex(MEMORY);
-                tokio_hand(s, c, data).await
-            } else {
-                let (s, c) = tokio_tcp().await?;
-                tokio_hand(s, c, data).await
-            }
-        };
-        match tokio::time::timeout(TIMEOUT, run).await {
-            Ok(r) => r,
-            Err(_) => Err("timed out".into()),
+    support::on_tokio(async move {
+        if duplex {
+            let (s, c) = tokio::io::duplex(MEMORY);
+            support::tokio_hand_echo(tokio::io::split(s), tokio::io::split(c), data).await
+        } else {
+            let (s, c) = support::tokio_tcp().await?;
+            support::tokio_hand_echo(s.into_split(), c.into_split(), data).await
         }
     })
 }

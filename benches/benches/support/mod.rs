@@ -2,6 +2,9 @@
 //! payload, pinning to one CPU, and the interleaved rounds with their
 //! table of medians and ratios.
 
+// Each bench compiles this module on its own and uses a part of it.
+#![allow(dead_code)]
+
 use std::error::Error;
 use std::time::Duration;
 
@@ -123,5 +126,210 @@ pub fn rounds_table(runners: &[Runner], rounds: usize) {
             _ => (String::new(), String::new()),
         };
         println!("| {} | {:.3} | {ratio} | {spread} |", r.name, m / 1e6);
+    }
+}
+
+/// Fails unless the echo brought back `bytes`, as many as `data` holds.
+pub fn check_echoed(bytes: usize, data: &[u8]) -> Res<()> {
+    if bytes != data.len() {
+        return Err(format!("echoed {bytes} bytes, sent {}", data.len()).into());
+    }
+    Ok(())
+}
+
+/// Runs `fut` on a fresh current-thread Tokio runtime, bounded by
+/// [`TIMEOUT`].
+pub fn on_tokio<T>(fut: impl std::future::Future<Output = Res<T>>) -> Res<T> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        match tokio::time::timeout(TIMEOUT, fut).await {
+            Ok(r) => r,
+            Err(_) => Err("timed out".into()),
+        }
+    })
+}
+
+/// Two connected loopback TCP sockets, `TCP_NODELAY` on both (as the
+/// library sets it): (server side, client side).
+pub async fn tokio_tcp() -> Res<(tokio::net::TcpStream, tokio::net::TcpStream)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let client = tokio::net::TcpStream::connect(listener.local_addr()?).await?;
+    let (server, _) = listener.accept().await?;
+    server.set_nodelay(true)?;
+    client.set_nodelay(true)?;
+    Ok((server, client))
+}
+
+/// The hand-written Tokio echo over two connected ends, each a read half
+/// and a write half: the server reads lines with `BufReader::read_until`
+/// into a reused `Vec` and writes them through a `BufWriter` flushed when
+/// the reader's buffer is drained; the client writes every line through
+/// a `BufWriter` from one task and counts the echoes in another. Returns
+/// the time from the first write to the last echoed line.
+pub async fn tokio_hand_echo<SR, SW, CR, CW>(
+    server: (SR, SW),
+    client: (CR, CW),
+    data: std::sync::Arc<Vec<u8>>,
+) -> Res<Duration>
+where
+    SR: tokio::io::AsyncRead + Unpin + Send + 'static,
+    SW: tokio::io::AsyncWrite + Unpin + Send + 'static,
+    CR: tokio::io::AsyncRead + Unpin,
+    CW: tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, BufWriter};
+    let n = data.len() / LINE;
+    let server = tokio::spawn(async move {
+        let mut reader = BufReader::new(server.0);
+        let mut writer = BufWriter::new(server.1);
+        let mut line = Vec::with_capacity(256);
+        loop {
+            line.clear();
+            if reader.read_until(b'\n', &mut line).await? == 0 {
+                break;
+            }
+            writer.write_all(&line).await?;
+            if reader.buffer().is_empty() {
+                writer.flush().await?;
+            }
+        }
+        writer.shutdown().await?;
+        Ok::<(), std::io::Error>(())
+    });
+    let start = std::time::Instant::now();
+    let client_writer = {
+        let data = data.clone();
+        tokio::spawn(async move {
+            let mut writer = BufWriter::new(client.1);
+            for line in data.chunks(LINE) {
+                writer.write_all(line).await?;
+            }
+            // The server sees EOF after the last line.
+            writer.shutdown().await?;
+            Ok::<(), std::io::Error>(())
+        })
+    };
+    let mut reader = BufReader::new(client.0);
+    let mut line = Vec::with_capacity(256);
+    let mut bytes = 0;
+    for _ in 0..n {
+        line.clear();
+        let got = reader.read_until(b'\n', &mut line).await?;
+        if got == 0 {
+            return Err("early EOF".into());
+        }
+        bytes += got;
+    }
+    let elapsed = start.elapsed();
+    check_echoed(bytes, &data)?;
+    client_writer.await??;
+    server.await??;
+    Ok(elapsed)
+}
+
+// ----- the library's echo, written once ---------------------------------------
+
+use std::sync::Arc;
+use streams_common::runtime::Runtime;
+use streams_common::{Bytes, StreamReader, StreamWriter};
+
+/// How the library's echo reads its lines.
+#[derive(Clone, Copy)]
+pub enum Lines {
+    /// `readline()`, one `Bytes` per line (asyncio's shape).
+    Owned,
+    /// `readline_into(&mut buf)` into a reused `Vec` (what the hand-written
+    /// Tokio echo does with `read_until`).
+    Into,
+}
+
+/// One line from `reader`, as `how` says; empty at EOF.
+pub async fn next_line<'b>(
+    reader: &mut StreamReader,
+    how: Lines,
+    buf: &'b mut Vec<u8>,
+    owned: &'b mut Bytes,
+) -> Res<&'b [u8]> {
+    Ok(match how {
+        Lines::Owned => {
+            *owned = reader.readline().await?;
+            &owned[..]
+        }
+        Lines::Into => {
+            buf.clear();
+            reader.readline_into(buf).await?;
+            &buf[..]
+        }
+    })
+}
+
+/// The library's echo server on one connection, as an asyncio user
+/// writes it: each line back with `write` + `drain`, then `close()` at
+/// EOF.
+pub async fn streams_serve(mut reader: StreamReader, writer: StreamWriter, how: Lines) -> Res<()> {
+    let (mut buf, mut owned) = (Vec::with_capacity(256), Bytes::new());
+    loop {
+        let line = next_line(&mut reader, how, &mut buf, &mut owned).await?;
+        if line.is_empty() {
+            break;
+        }
+        writer.write(line)?;
+        writer.drain().await?;
+    }
+    writer.close();
+    Ok(())
+}
+
+/// The library's echo client on one connection: one task writes every
+/// line (`write` + `drain`), this one counts the echoes, then closes.
+/// Returns the time from the first write to the last echoed line.
+pub async fn streams_client(
+    rt: &dyn Runtime,
+    (mut reader, writer): (StreamReader, StreamWriter),
+    data: Arc<Vec<u8>>,
+    how: Lines,
+) -> Res<Duration> {
+    let n = data.len() / LINE;
+    let writer = Arc::new(writer);
+    let start = std::time::Instant::now();
+    {
+        let writer = writer.clone();
+        let data = data.clone();
+        rt.spawn(Box::pin(async move {
+            for line in data.chunks(LINE) {
+                if writer.write(line).is_err() || writer.drain().await.is_err() {
+                    break;
+                }
+            }
+        }));
+    }
+    let mut bytes = 0;
+    let (mut buf, mut owned) = (Vec::with_capacity(256), Bytes::new());
+    for _ in 0..n {
+        let line = next_line(&mut reader, how, &mut buf, &mut owned).await?;
+        if line.is_empty() {
+            return Err("early EOF".into());
+        }
+        bytes += line.len();
+    }
+    let elapsed = start.elapsed();
+    check_echoed(bytes, &data)?;
+    writer.close();
+    writer.wait_closed().await?;
+    Ok(elapsed)
+}
+
+/// `fut` or a timeout error after [`TIMEOUT`], on `rt`'s timer.
+pub async fn bounded<T>(
+    rt: &dyn Runtime,
+    fut: impl std::future::Future<Output = Res<T>>,
+) -> Res<T> {
+    use futures::future::{select, Either};
+    let fut = std::pin::pin!(fut);
+    match select(fut, rt.sleep(TIMEOUT)).await {
+        Either::Left((r, _)) => r,
+        Either::Right(_) => Err("timed out".into()),
     }
 }
