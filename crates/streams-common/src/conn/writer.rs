@@ -19,7 +19,10 @@ use socket2::SockRef;
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
+#[cfg(unix)]
 use std::os::fd::{AsRawFd, RawFd};
+#[cfg(windows)]
+use std::os::windows::io::{AsRawSocket, RawSocket};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::Poll;
@@ -300,14 +303,23 @@ impl StreamWriter {
     /// ```
     pub fn with_socket<T>(&self, f: impl FnOnce(SockRef<'_>) -> T) -> Option<T> {
         let st = self.shared.lock();
-        st.sock.as_deref().map(|s| f(SockRef::from(&s.as_fd())))
+        st.sock.as_deref().map(|s| f(s.sock_ref()))
     }
 
     /// The socket's file descriptor, while it is open.
+    #[cfg(unix)]
     #[must_use]
     pub fn raw_fd(&self) -> Option<RawFd> {
         let st = self.shared.lock();
-        st.sock.as_deref().map(|s| s.as_fd().as_raw_fd())
+        st.sock.as_deref().map(|s| s.sock_ref().as_raw_fd())
+    }
+
+    /// The socket's handle (Windows' `SOCKET`), while it is open.
+    #[cfg(windows)]
+    #[must_use]
+    pub fn raw_socket(&self) -> Option<RawSocket> {
+        let st = self.shared.lock();
+        st.sock.as_deref().map(|s| s.sock_ref().as_raw_socket())
     }
 
     /// Whether the connection uses TLS (asyncio's
