@@ -51,7 +51,9 @@ mod process;
 mod sockets;
 
 pub use process::{spawn_process, stderr_writer, stdin_reader, stdout_writer};
-pub use sockets::{open_tcp_stream, open_unix_stream};
+pub use sockets::open_tcp_stream;
+#[cfg(unix)]
+pub use sockets::open_unix_stream;
 pub use streams_common::process::{Process, ProcessOptions};
 pub use streams_smol::{AsyncIo, Command, Spawn};
 

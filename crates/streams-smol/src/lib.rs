@@ -70,7 +70,9 @@ pub use process::{
     stdin_reader_on, stdout_writer, stdout_writer_on, Command,
 };
 pub use runtime::{AsyncIo, Smol, SmolSpawn, Spawn};
-pub use sockets::{open_tcp_stream, open_unix_stream};
+pub use sockets::open_tcp_stream;
+#[cfg(unix)]
+pub use sockets::open_unix_stream;
 pub use streams_common::process::{Process, ProcessOptions};
 
 streams_common::define_api!(

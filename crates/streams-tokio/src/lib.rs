@@ -63,7 +63,9 @@ mod sockets;
 #[cfg(feature = "process")]
 pub use process::{spawn_process, stderr_writer, stdin_reader, stdout_writer};
 pub use runtime::Tokio;
-pub use sockets::{open_tcp_stream, open_unix_stream};
+pub use sockets::open_tcp_stream;
+#[cfg(unix)]
+pub use sockets::open_unix_stream;
 #[cfg(feature = "process")]
 pub use streams_common::process::{Process, ProcessOptions};
 #[cfg(feature = "process")]
