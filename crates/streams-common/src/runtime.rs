@@ -25,11 +25,26 @@ use std::time::Duration;
 /// A boxed, sendable future (what the runtime spawns and returns).
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
-/// The operating system's socket under a [`Socket`] or [`Listener`], lent
-/// as a [`SockRef`] for socket options and addresses. Implemented for
-/// every type that can lend its socket: `AsFd` on Unix, `AsSocket` on
-/// Windows; an adapter's socket implements one of those, not this.
-pub trait AsSockRef {
+/// The operating system's socket under a [`Socket`] or [`Listener`]: a
+/// file descriptor on Unix (`AsFd`), a `SOCKET` on Windows (`AsSocket`),
+/// also lent as a [`SockRef`] for socket options and addresses. Implemented
+/// for every type that lends its socket: an adapter's socket implements
+/// `AsFd` / `AsSocket`, not this. (`sock_ref` is what a `dyn Socket` can
+/// lend: `SockRef::from` needs a sized type.)
+#[cfg(unix)]
+pub trait AsSockRef: std::os::fd::AsFd {
+    /// The socket, borrowed (socket2's view of it).
+    fn sock_ref(&self) -> SockRef<'_>;
+}
+
+/// The operating system's socket under a [`Socket`] or [`Listener`]: a
+/// file descriptor on Unix (`AsFd`), a `SOCKET` on Windows (`AsSocket`),
+/// also lent as a [`SockRef`] for socket options and addresses. Implemented
+/// for every type that lends its socket: an adapter's socket implements
+/// `AsFd` / `AsSocket`, not this. (`sock_ref` is what a `dyn Socket` can
+/// lend: `SockRef::from` needs a sized type.)
+#[cfg(windows)]
+pub trait AsSockRef: std::os::windows::io::AsSocket {
     /// The socket, borrowed (socket2's view of it).
     fn sock_ref(&self) -> SockRef<'_>;
 }

@@ -60,6 +60,8 @@
 //!
 //! Unix only for now (Linux is tested). Minimum Rust: 1.81.
 #![warn(missing_docs)]
+// docs.rs marks the items a platform or feature needs (Unix-domain sockets).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod process;
 mod runtime;
