@@ -2,6 +2,8 @@
 //! connection core driven by a hand-written `poll(2)` loop, no async
 //! runtime at all, over plain TCP and over TLS. Each run is bounded by the
 //! example's loop (an iteration cap and a deadline) and uses loopback only.
+//! Unix only, as the example's `poll(2)` loop.
+#![cfg(unix)]
 
 #[path = "../../crates/streams-common/examples/custom_executor/main.rs"]
 mod example;

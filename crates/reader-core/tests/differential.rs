@@ -116,7 +116,13 @@ fn find_python(test: &str) -> Option<Python> {
     })
 }
 
+/// pyenv's layout (`versions/X.Y.Z/bin/python3`) is Unix's: elsewhere
+/// (Windows, or Wine, which cannot start the host's Linux binaries) only
+/// `DIFF_PYTHON` or a `python3` on the `PATH` is looked for.
 fn pyenv_python() -> Option<PathBuf> {
+    if !cfg!(unix) {
+        return None;
+    }
     let root = std::env::var_os("PYENV_ROOT")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".pyenv")))?;

@@ -46,12 +46,16 @@
 //!
 //! Unix only for now (Linux is tested). Minimum Rust: 1.81.
 #![warn(missing_docs)]
+// docs.rs marks the items a platform or feature needs (Unix-domain sockets).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod process;
 mod sockets;
 
 pub use process::{spawn_process, stderr_writer, stdin_reader, stdout_writer};
-pub use sockets::{open_tcp_stream, open_unix_stream};
+pub use sockets::open_tcp_stream;
+#[cfg(unix)]
+pub use sockets::open_unix_stream;
 pub use streams_common::process::{Process, ProcessOptions};
 pub use streams_smol::{AsyncIo, Command, Spawn};
 

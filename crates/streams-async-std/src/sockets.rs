@@ -43,6 +43,7 @@ pub async fn open_tcp_stream(
 /// # Ok(()) })
 /// # }
 /// ```
+#[cfg(unix)]
 pub async fn open_unix_stream(
     stream: async_std::os::unix::net::UnixStream,
     options: OpenOptions,

@@ -61,7 +61,7 @@ macro_rules! define_api {
 
         /// Streams over an already connected stream socket (asyncio's
         /// `open_connection(sock=...)`): a `std::net::TcpStream`, a
-        /// `std::os::unix::net::UnixStream` or a `socket2::Socket`. With
+        /// `std::os::unix::net::UnixStream` (Unix) or a `socket2::Socket`. With
         /// `options.ssl`, TLS over it: `options.server_hostname` is then
         /// required (`""`: no SNI, no name check), and the call returns once
         /// the handshake is done.
@@ -91,6 +91,7 @@ macro_rules! define_api {
         /// let (mut reader, writer) = open_unix_connection("/tmp/echo.sock", OpenOptions::default()).await?;
         /// # Ok(()) }
         /// ```
+        #[cfg(unix)]
         pub async fn open_unix_connection(
             path: impl ::std::convert::AsRef<::std::path::Path>,
             options: OpenOptions,
@@ -110,6 +111,7 @@ macro_rules! define_api {
         /// let (reader, writer) = open_unix_connection_with_socket(a, OpenOptions::default()).await?;
         /// # Ok(()) }
         /// ```
+        #[cfg(unix)]
         pub async fn open_unix_connection_with_socket(
             sock: impl ::std::convert::Into<$crate::socket2::Socket>,
             options: OpenOptions,
@@ -213,6 +215,7 @@ macro_rules! define_api {
         /// .await?;
         /// # Ok(()) }
         /// ```
+        #[cfg(unix)]
         pub async fn start_unix_server<F, Fut>(
             handler: F,
             path: impl ::std::convert::AsRef<::std::path::Path>,
@@ -241,6 +244,7 @@ macro_rules! define_api {
         /// )?;
         /// # Ok(()) }
         /// ```
+        #[cfg(unix)]
         pub fn start_unix_server_with_socket<F, Fut>(
             handler: F,
             sock: impl ::std::convert::Into<$crate::socket2::Socket>,

@@ -128,23 +128,24 @@ mod connect;
 mod diag;
 mod error;
 mod server;
+mod sys;
 
 pub use addr::{py_sockaddr, Address, UnixAddr};
 pub use conn::{IntoLines, Lines, StreamReader, StreamWriter};
 pub use connect::open_connection_addrs;
-pub use connect::{
-    open_connection, open_connection_with_socket, open_unix_connection,
-    open_unix_connection_with_socket, Family, OpenOptions,
-};
+pub use connect::{open_connection, open_connection_with_socket, Family, OpenOptions};
+#[cfg(unix)]
+pub use connect::{open_unix_connection, open_unix_connection_with_socket};
 pub use error::{
     clone_io_error, connection_lost, stored_io_error, ArgumentError, ConnectError, ReadError,
     ServerError, StoredError,
 };
 pub use server::{
-    accept_action, start_server, start_server_with_socket, start_unix_server,
-    start_unix_server_with_socket, AcceptAction, HandlerErrorHook, HandlerFailure, HandlerOutput,
-    Hosts, Server, ServerOptions, ACCEPT_BACKOFF,
+    accept_action, start_server, start_server_with_socket, AcceptAction, HandlerErrorHook,
+    HandlerFailure, HandlerOutput, Hosts, Server, ServerOptions, ACCEPT_BACKOFF,
 };
+#[cfg(unix)]
+pub use server::{start_unix_server, start_unix_server_with_socket};
 pub use tls::TlsError;
 #[cfg(feature = "tls")]
 pub use tls::{StartTlsOptions, TlsClient, TlsConfig, TlsInfo};

@@ -235,7 +235,8 @@ impl Process {
         self.child.try_wait()
     }
 
-    /// Kills the child with `SIGKILL` (asyncio's `kill()`); does not wait.
+    /// Kills the child with `SIGKILL` (`TerminateProcess` on Windows;
+    /// asyncio's `kill()`); does not wait.
     /// Nothing happens if it has already exited.
     pub fn kill(&mut self) -> io::Result<()> {
         if self.child.try_wait()?.is_some() {
@@ -245,13 +246,24 @@ impl Process {
     }
 
     /// Stops the child with `SIGTERM` (asyncio's `terminate()`).
+    #[cfg(unix)]
     pub fn terminate(&mut self) -> io::Result<()> {
         self.send_signal(libc::SIGTERM)
     }
 
+    /// Stops the child (asyncio's `terminate()`, which on Windows is
+    /// `kill()`: `TerminateProcess`, there being no signals).
+    #[cfg(not(unix))]
+    pub fn terminate(&mut self) -> io::Result<()> {
+        self.kill()
+    }
+
     /// Sends `signal` to the child (asyncio's `send_signal()`). Nothing
     /// happens if it has already exited and been reaped (as asyncio, which
-    /// skips a process it knows is gone).
+    /// skips a process it knows is gone). Unix only: Windows has no
+    /// signals to send (asyncio maps a few of its names to `kill()` and
+    /// console events there).
+    #[cfg(unix)]
     pub fn send_signal(&mut self, signal: i32) -> io::Result<()> {
         if self.child.try_wait()?.is_some() {
             return Ok(());

@@ -8,11 +8,14 @@
 //! [`Server`](crate::Server)) are the same on every runtime. A dynamic call
 //! per system call costs nothing next to the system call.
 
-use crate::addr::{Address, UnixAddr};
+use crate::addr::Address;
+#[cfg(unix)]
+use crate::addr::UnixAddr;
+use socket2::SockRef;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
-use std::os::fd::AsFd;
+#[cfg(unix)]
 use std::os::unix::net::{SocketAddr as UnixSocketAddr, UnixListener, UnixStream};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -21,6 +24,44 @@ use std::time::Duration;
 
 /// A boxed, sendable future (what the runtime spawns and returns).
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// The operating system's socket under a [`Socket`] or [`Listener`]: a
+/// file descriptor on Unix (`AsFd`), a `SOCKET` on Windows (`AsSocket`),
+/// also lent as a [`SockRef`] for socket options and addresses. Implemented
+/// for every type that lends its socket: an adapter's socket implements
+/// `AsFd` / `AsSocket`, not this. (`sock_ref` is what a `dyn Socket` can
+/// lend: `SockRef::from` needs a sized type.)
+#[cfg(unix)]
+pub trait AsSockRef: std::os::fd::AsFd {
+    /// The socket, borrowed (socket2's view of it).
+    fn sock_ref(&self) -> SockRef<'_>;
+}
+
+/// The operating system's socket under a [`Socket`] or [`Listener`]: a
+/// file descriptor on Unix (`AsFd`), a `SOCKET` on Windows (`AsSocket`),
+/// also lent as a [`SockRef`] for socket options and addresses. Implemented
+/// for every type that lends its socket: an adapter's socket implements
+/// `AsFd` / `AsSocket`, not this. (`sock_ref` is what a `dyn Socket` can
+/// lend: `SockRef::from` needs a sized type.)
+#[cfg(windows)]
+pub trait AsSockRef: std::os::windows::io::AsSocket {
+    /// The socket, borrowed (socket2's view of it).
+    fn sock_ref(&self) -> SockRef<'_>;
+}
+
+#[cfg(unix)]
+impl<T: std::os::fd::AsFd> AsSockRef for T {
+    fn sock_ref(&self) -> SockRef<'_> {
+        SockRef::from(self)
+    }
+}
+
+#[cfg(windows)]
+impl<T: std::os::windows::io::AsSocket> AsSockRef for T {
+    fn sock_ref(&self) -> SockRef<'_> {
+        SockRef::from(self)
+    }
+}
 
 /// A connected stream socket (TCP or Unix) registered with the runtime's
 /// reactor.
@@ -33,7 +74,7 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 /// interest in the next event. Either way a `WouldBlock` followed by a
 /// `Pending` readiness poll guarantees a wake-up, which is all
 /// [`poll_io`] relies on.)
-pub trait Socket: AsFd + Send + Sync + 'static {
+pub trait Socket: AsSockRef + Send + Sync + 'static {
     /// Waits until the socket may be readable.
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
     /// Waits until the socket may be writable.
@@ -93,7 +134,7 @@ pub trait Socket: AsFd + Send + Sync + 'static {
 pub type Accepted = (Box<dyn Socket>, Option<Address>);
 
 /// A listening socket registered with the runtime's reactor.
-pub trait Listener: AsFd + Send + Sync + 'static {
+pub trait Listener: AsSockRef + Send + Sync + 'static {
     /// Accepts one connection, or registers for the next readiness event.
     fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<Accepted>>;
 }
@@ -102,6 +143,7 @@ pub trait Listener: AsFd + Send + Sync + 'static {
 /// (for [`Listener::poll_accept`]): a path, a Linux abstract name, or, for
 /// a client that did not bind (the usual case), unnamed, which asyncio
 /// reports as `''`.
+#[cfg(unix)]
 #[must_use]
 pub fn unix_address(addr: &UnixSocketAddr) -> Address {
     if let Some(path) = addr.as_pathname() {
@@ -129,10 +171,12 @@ pub trait Runtime: Send + Sync + 'static {
     /// Registers a non-blocking, connected (or connecting) TCP stream.
     fn tcp_stream(&self, stream: std::net::TcpStream) -> io::Result<Box<dyn Socket>>;
     /// Registers a non-blocking, connected (or connecting) Unix stream.
+    #[cfg(unix)]
     fn unix_stream(&self, stream: UnixStream) -> io::Result<Box<dyn Socket>>;
     /// Registers a non-blocking, listening TCP socket.
     fn tcp_listener(&self, listener: std::net::TcpListener) -> io::Result<Box<dyn Listener>>;
     /// Registers a non-blocking, listening Unix socket.
+    #[cfg(unix)]
     fn unix_listener(&self, listener: UnixListener) -> io::Result<Box<dyn Listener>>;
     /// A shared handle on this runtime (`Arc::new(self.clone())`), kept by
     /// each connection for the timers it starts later (the TLS handshake

@@ -14,7 +14,7 @@ fn main() -> Result<(), BoxError> {
     let rt = Smol::with_executor(ex.clone());
     // Every connection task runs inside `ex.run(...)`, on this thread.
     smol::block_on(ex.run(async move {
-        let server = streams_common::start_unix_server(
+        let server = streams_common::start_server(
             Arc::new(rt.clone()),
             |mut reader: StreamReader, writer: StreamWriter| async move {
                 let request = reader.readuntil(b"\r\n").await?;
@@ -22,16 +22,14 @@ fn main() -> Result<(), BoxError> {
                 writer.write(&request)?;
                 Ok::<(), BoxError>(())
             },
-            "\0streams-smol-own-executor".as_ref(),
+            "127.0.0.1".into(),
+            0,
             ServerOptions::default(),
         )
         .await?;
-        let (mut reader, writer) = streams_common::open_unix_connection(
-            &rt,
-            "\0streams-smol-own-executor".as_ref(),
-            OpenOptions::default(),
-        )
-        .await?;
+        let port = server.local_addrs()[0].port();
+        let (mut reader, writer) =
+            streams_common::open_connection(&rt, "127.0.0.1", port, OpenOptions::default()).await?;
         writer.write(b"ping\r\n")?;
         let reply = reader.read_to_eof().await?;
         println!("{}", String::from_utf8_lossy(&reply).trim_end());

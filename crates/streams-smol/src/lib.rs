@@ -60,6 +60,8 @@
 //!
 //! Unix only for now (Linux is tested). Minimum Rust: 1.81.
 #![warn(missing_docs)]
+// docs.rs marks the items a platform or feature needs (Unix-domain sockets).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod process;
 mod runtime;
@@ -70,7 +72,9 @@ pub use process::{
     stdin_reader_on, stdout_writer, stdout_writer_on, Command,
 };
 pub use runtime::{AsyncIo, Smol, SmolSpawn, Spawn};
-pub use sockets::{open_tcp_stream, open_unix_stream};
+pub use sockets::open_tcp_stream;
+#[cfg(unix)]
+pub use sockets::open_unix_stream;
 pub use streams_common::process::{Process, ProcessOptions};
 
 streams_common::define_api!(

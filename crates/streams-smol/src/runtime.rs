@@ -8,14 +8,18 @@ use async_io::{Async, Timer};
 use std::fmt;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, BorrowedFd};
+#[cfg(unix)]
+use std::os::fd::{AsFd as AsOsSocket, BorrowedFd};
+#[cfg(unix)]
 use std::os::unix::net::{UnixListener, UnixStream};
+#[cfg(windows)]
+use std::os::windows::io::{AsSocket as AsOsSocket, BorrowedSocket};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
-use streams_common::runtime::{
-    poll_io, unix_address, Accepted, BoxFuture, Listener, Runtime, Socket,
-};
+#[cfg(unix)]
+use streams_common::runtime::unix_address;
+use streams_common::runtime::{poll_io, Accepted, BoxFuture, Listener, Runtime, Socket};
 use streams_common::Address;
 
 /// Runs a future in the background, detached: the only part of an
@@ -112,7 +116,7 @@ struct Stream<T> {
     drained: bool,
 }
 
-impl<T: AsFd> Stream<T> {
+impl<T: AsOsSocket> Stream<T> {
     fn new(io: T) -> io::Result<Self> {
         Ok(Stream {
             io: Async::new(io)?,
@@ -121,15 +125,25 @@ impl<T: AsFd> Stream<T> {
     }
 }
 
-impl<T: AsFd> AsFd for Stream<T> {
+// The OS socket under it (a descriptor on Unix, a `SOCKET` on Windows):
+// what `Socket` lends as a `SockRef`.
+#[cfg(unix)]
+impl<T: AsOsSocket> AsOsSocket for Stream<T> {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.io.get_ref().as_fd()
     }
 }
 
+#[cfg(windows)]
+impl<T: AsOsSocket> AsOsSocket for Stream<T> {
+    fn as_socket(&self) -> BorrowedSocket<'_> {
+        self.io.get_ref().as_socket()
+    }
+}
+
 impl<T> Socket for Stream<T>
 where
-    T: AsFd + Send + Sync + 'static,
+    T: AsOsSocket + Send + Sync + 'static,
     for<'a> &'a T: Read + Write,
 {
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -181,7 +195,7 @@ where
 
 /// A std listener whose `accept` gives a registered stream and the peer's
 /// address.
-trait Accept: AsFd + Send + Sync + 'static {
+trait Accept: AsOsSocket + Send + Sync + 'static {
     fn accept_registered(&self) -> io::Result<Accepted>;
 }
 
@@ -192,6 +206,7 @@ impl Accept for std::net::TcpListener {
     }
 }
 
+#[cfg(unix)]
 impl Accept for UnixListener {
     fn accept_registered(&self) -> io::Result<Accepted> {
         let (s, addr) = self.accept()?;
@@ -202,9 +217,17 @@ impl Accept for UnixListener {
 /// A listening socket registered with async-io.
 struct Listen<L>(Async<L>);
 
-impl<L: AsFd> AsFd for Listen<L> {
+#[cfg(unix)]
+impl<L: AsOsSocket> AsOsSocket for Listen<L> {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.0.get_ref().as_fd()
+    }
+}
+
+#[cfg(windows)]
+impl<L: AsOsSocket> AsOsSocket for Listen<L> {
+    fn as_socket(&self) -> BorrowedSocket<'_> {
+        self.0.get_ref().as_socket()
     }
 }
 
@@ -237,6 +260,7 @@ impl<S: Spawn + Clone> Runtime for AsyncIo<S> {
         Ok(Box::new(Stream::new(stream)?))
     }
 
+    #[cfg(unix)]
     fn unix_stream(&self, stream: UnixStream) -> io::Result<Box<dyn Socket>> {
         Ok(Box::new(Stream::new(stream)?))
     }
@@ -245,6 +269,7 @@ impl<S: Spawn + Clone> Runtime for AsyncIo<S> {
         Ok(Box::new(Listen(Async::new(listener)?)))
     }
 
+    #[cfg(unix)]
     fn unix_listener(&self, listener: UnixListener) -> io::Result<Box<dyn Listener>> {
         Ok(Box::new(Listen(Async::new(listener)?)))
     }

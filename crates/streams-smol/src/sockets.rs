@@ -6,11 +6,15 @@
 use crate::{ConnectError, OpenOptions, StreamReader, StreamWriter};
 use async_io::Async;
 use std::io;
+#[cfg(unix)]
+use std::os::fd::AsFd as AsOsSocket;
+#[cfg(windows)]
+use std::os::windows::io::AsSocket as AsOsSocket;
 use std::sync::Arc;
 
 /// The socket inside async-net's shared handle, off the reactor; fails if
 /// the stream was cloned (another handle would go on using the socket).
-fn sole<T: std::os::fd::AsFd>(shared: Arc<Async<T>>) -> io::Result<T> {
+fn sole<T: AsOsSocket>(shared: Arc<Async<T>>) -> io::Result<T> {
     Arc::try_unwrap(shared)
         .map_err(|_| {
             io::Error::new(
@@ -66,6 +70,7 @@ pub async fn open_tcp_stream(
 /// # Ok(()) })
 /// # }
 /// ```
+#[cfg(unix)]
 pub async fn open_unix_stream(
     stream: async_net::unix::UnixStream,
     options: OpenOptions,

@@ -1,9 +1,12 @@
 //! asyncio's "Register an open socket to wait for data using streams"
 //! example: streams over both ends of an already connected socket pair.
 
+#[cfg(unix)]
 use std::os::unix::net::UnixStream;
+#[cfg(unix)]
 use streams_tokio::*;
 
+#[cfg(unix)]
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (rsock, wsock) = UnixStream::pair()?;
@@ -21,4 +24,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("Received: {:?}", String::from_utf8_lossy(&data));
     writer.close();
     Ok(())
+}
+
+/// The example needs a Unix socket pair: Unix only.
+#[cfg(not(unix))]
+fn main() {
+    eprintln!("this example needs a Unix socket pair, which this platform lacks");
 }

@@ -1,10 +1,13 @@
 //! An echo server and client over a Unix-domain socket in a temporary
 //! directory.
 
+#[cfg(unix)]
 use streams_tokio::*;
 
+#[cfg(unix)]
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+#[cfg(unix)]
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     let path = std::env::temp_dir().join(format!("streams-tokio-echo-{}.sock", std::process::id()));
@@ -34,4 +37,10 @@ async fn main() -> Result<(), BoxError> {
     server.wait_closed().await;
     println!("socket file removed: {}", !path.exists());
     Ok(())
+}
+
+/// The example needs a Unix-domain socket: Unix only.
+#[cfg(not(unix))]
+fn main() {
+    eprintln!("this example needs a Unix-domain socket, which this platform lacks");
 }

@@ -54,6 +54,8 @@
 //!
 //! Unix only for now (Linux is tested). Minimum Rust: 1.81.
 #![warn(missing_docs)]
+// docs.rs marks the items a platform or feature needs (Unix-domain sockets).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "process")]
 mod process;
@@ -63,7 +65,9 @@ mod sockets;
 #[cfg(feature = "process")]
 pub use process::{spawn_process, stderr_writer, stdin_reader, stdout_writer};
 pub use runtime::Tokio;
-pub use sockets::{open_tcp_stream, open_unix_stream};
+pub use sockets::open_tcp_stream;
+#[cfg(unix)]
+pub use sockets::open_unix_stream;
 #[cfg(feature = "process")]
 pub use streams_common::process::{Process, ProcessOptions};
 #[cfg(feature = "process")]

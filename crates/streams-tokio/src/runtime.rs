@@ -2,15 +2,19 @@
 
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, BorrowedFd};
+#[cfg(unix)]
 use std::os::unix::net::{UnixListener as StdUnixListener, UnixStream as StdUnixStream};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 use streams_common::runtime::{Accepted, BoxFuture, Listener, Runtime, Socket};
-use streams_common::{Address, UnixAddr};
+use streams_common::Address;
+#[cfg(unix)]
+use streams_common::UnixAddr;
 use tokio::io::{AsyncRead, ReadBuf};
-use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use tokio::net::{TcpListener, TcpStream};
+#[cfg(unix)]
+use tokio::net::{UnixListener, UnixStream};
 
 /// The Tokio runtime, as `streams-common` needs it: `tokio::spawn`,
 /// `tokio::time::sleep`, `tokio::net::lookup_host`, and Tokio's sockets.
@@ -21,17 +25,34 @@ use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 pub struct Tokio;
 
 struct Tcp(TcpStream);
+#[cfg(unix)]
 struct Unix(UnixStream);
 struct TcpL(TcpListener);
+#[cfg(unix)]
 struct UnixL(UnixListener);
+
+/// Lends the Tokio socket's OS socket, what [`Socket`] and [`Listener`]
+/// lend as a `SockRef`: a descriptor on Unix, a `SOCKET` on Windows.
+macro_rules! os_socket_impl {
+    ($t:ty) => {
+        #[cfg(unix)]
+        impl std::os::fd::AsFd for $t {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                std::os::fd::AsFd::as_fd(&self.0)
+            }
+        }
+        #[cfg(windows)]
+        impl std::os::windows::io::AsSocket for $t {
+            fn as_socket(&self) -> std::os::windows::io::BorrowedSocket<'_> {
+                std::os::windows::io::AsSocket::as_socket(&self.0)
+            }
+        }
+    };
+}
 
 macro_rules! socket_impl {
     ($t:ty) => {
-        impl AsFd for $t {
-            fn as_fd(&self) -> BorrowedFd<'_> {
-                self.0.as_fd()
-            }
-        }
+        os_socket_impl!($t);
         impl Socket for $t {
             fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
                 self.0.poll_read_ready(cx)
@@ -69,6 +90,7 @@ macro_rules! socket_impl {
     };
 }
 socket_impl!(Tcp);
+#[cfg(unix)]
 socket_impl!(Unix);
 
 /// A listener of `$t`, whose accepted connections are `$sock`s and whose
@@ -76,11 +98,7 @@ socket_impl!(Unix);
 /// TCP and Unix).
 macro_rules! listener_impl {
     ($t:ty, $sock:ident, $address:expr) => {
-        impl AsFd for $t {
-            fn as_fd(&self) -> BorrowedFd<'_> {
-                self.0.as_fd()
-            }
-        }
+        os_socket_impl!($t);
         impl Listener for $t {
             fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<Accepted>> {
                 self.0
@@ -96,6 +114,7 @@ listener_impl!(TcpL, Tcp, |addr| Some(Address::Inet(addr)));
 // which tells the two apart, and which works for as long as the accepted
 // socket is open (a Unix peer's name outlives its close, unlike a reset
 // TCP peer's).
+#[cfg(unix)]
 listener_impl!(UnixL, Unix, |addr: tokio::net::unix::SocketAddr| addr
     .as_pathname()
     .map(|p| Address::Unix(UnixAddr::Path(p.to_path_buf()))));
@@ -121,6 +140,7 @@ impl Runtime for Tokio {
         Ok(Box::new(Tcp(TcpStream::from_std(stream)?)))
     }
 
+    #[cfg(unix)]
     fn unix_stream(&self, stream: StdUnixStream) -> io::Result<Box<dyn Socket>> {
         Ok(Box::new(Unix(UnixStream::from_std(stream)?)))
     }
@@ -129,6 +149,7 @@ impl Runtime for Tokio {
         Ok(Box::new(TcpL(TcpListener::from_std(listener)?)))
     }
 
+    #[cfg(unix)]
     fn unix_listener(&self, listener: StdUnixListener) -> io::Result<Box<dyn Listener>> {
         Ok(Box::new(UnixL(UnixListener::from_std(listener)?)))
     }

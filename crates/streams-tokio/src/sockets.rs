@@ -47,6 +47,7 @@ pub async fn open_tcp_stream(
 /// assert_eq!(br.readline().await?, "hi\n");
 /// # Ok(()) }
 /// ```
+#[cfg(unix)]
 pub async fn open_unix_stream(
     stream: tokio::net::UnixStream,
     options: OpenOptions,

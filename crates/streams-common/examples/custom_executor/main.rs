@@ -68,37 +68,61 @@
 //!    of times per socket; the loop has an iteration cap and a deadline,
 //!    so a stuck peer fails the run instead of hanging it.
 
+#[cfg(unix)]
 use std::io::{self, Read, Write};
+#[cfg(unix)]
 use std::net::{Shutdown, TcpListener, TcpStream};
+#[cfg(unix)]
 use std::os::fd::AsRawFd;
+#[cfg(unix)]
 use std::sync::Arc;
+#[cfg(unix)]
 use std::task::Poll;
+#[cfg(unix)]
 use std::time::{Duration, Instant};
+#[cfg(unix)]
 use streams_common::connection::{Connection, HandshakeState, Phase, TlsSession, Transmit, Wake};
+#[cfg(unix)]
 use streams_common::reader_core::{ReadError, Reader};
+#[cfg(unix)]
 use streams_common::tls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+#[cfg(unix)]
 use streams_common::tls::rustls::{RootCertStore, ServerConfig};
+#[cfg(unix)]
 use streams_common::tls::{tls_error, TlsClient, TlsError};
+#[cfg(unix)]
 use streams_common::write_state::{DrainEnd, DrainStart, DrainTicket};
+#[cfg(unix)]
 use streams_common::{Bytes, StoredError};
 
+#[cfg(unix)]
 mod apps;
+#[cfg(unix)]
 mod endpoint;
+#[cfg(unix)]
 mod runs;
 
+#[cfg(unix)]
 use apps::*;
+#[cfg(unix)]
 use endpoint::*;
+#[cfg(unix)]
 pub use runs::*;
 
 /// Receives per socket per turn (step 8).
+#[cfg(unix)]
 const RECV_PER_TURN: usize = 16;
 /// Transmit actions per socket per turn (step 8).
+#[cfg(unix)]
 const SENDS_PER_TURN: usize = 16;
 /// Lines an application handles per turn (step 8).
+#[cfg(unix)]
 const LINES_PER_TURN: usize = 10_000;
 /// The loop's iteration cap (step 8).
+#[cfg(unix)]
 const MAX_TURNS: usize = 1_000_000;
 /// The loop's deadline (step 8).
+#[cfg(unix)]
 const RUN_DEADLINE: Duration = Duration::from_secs(20);
 
 // ----- the loop ----------------------------------------------------------------
@@ -106,6 +130,7 @@ const RUN_DEADLINE: Duration = Duration::from_secs(20);
 /// Runs one client and the server the listener accepts, each with its
 /// application, until both connections are closed. Returns the server's
 /// endpoint and the number of turns.
+#[cfg(unix)]
 fn drive(
     listener: &TcpListener,
     accept: &mut dyn FnMut(TcpStream) -> io::Result<Endpoint>,
@@ -209,11 +234,13 @@ fn drive(
 
 /// A `poll(2)` timeout in milliseconds, rounded up (rounding down would
 /// wake just before the deadline and spin), at most a second.
+#[cfg(unix)]
 fn poll_timeout_ms(d: Duration) -> libc::c_int {
     let ms = d.as_nanos().div_ceil(1_000_000).min(1_000);
     ms as libc::c_int
 }
 
+#[cfg(unix)]
 fn pollfd(fd: libc::c_int, events: libc::c_short) -> libc::pollfd {
     libc::pollfd {
         fd,
@@ -223,6 +250,7 @@ fn pollfd(fd: libc::c_int, events: libc::c_short) -> libc::pollfd {
 }
 
 /// A listener on loopback and a client connected to it.
+#[cfg(unix)]
 fn loopback() -> io::Result<(TcpListener, TcpStream)> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     listener.set_nonblocking(true)?;
@@ -232,6 +260,7 @@ fn loopback() -> io::Result<(TcpListener, TcpStream)> {
 }
 
 #[allow(dead_code)] // The test includes this file and calls the runs itself.
+#[cfg(unix)]
 fn main() -> io::Result<()> {
     let (lines, limit, high) = (2_000, 64, 4 * 1024);
     let stats = run(lines, limit, high)?;
@@ -296,4 +325,10 @@ fn main() -> io::Result<()> {
         }
     );
     Ok(())
+}
+
+/// The loop waits with `poll(2)` on the sockets' descriptors: Unix only.
+#[cfg(not(unix))]
+fn main() {
+    eprintln!("custom_executor drives its sockets with poll(2), which this platform lacks");
 }

@@ -10,9 +10,7 @@
 use super::{set_waker, Shared, StateGuard};
 use crate::connection::{Connection, Phase, Transmit};
 use crate::runtime::{poll_io, Socket};
-use socket2::SockRef;
 use std::io;
-use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -62,7 +60,7 @@ impl Drive for dyn Socket {
         Poll::Ready(Ok(()))
     }
     fn poll_shutdown_write(&mut self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(SockRef::from(&self.as_fd()).shutdown(std::net::Shutdown::Write))
+        Poll::Ready(self.sock_ref().shutdown(std::net::Shutdown::Write))
     }
     fn farewell(&mut self, _cx: &mut Context<'_>, bytes: &[u8]) {
         let _ = self.try_write(bytes);

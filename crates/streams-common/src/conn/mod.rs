@@ -25,10 +25,8 @@ use crate::addr::Address;
 use crate::connection::{Connection, HandshakeState, TlsSession, Wake};
 use crate::runtime::{BoxFuture, RuntimeRef, Socket};
 use crate::tls::TlsError;
-use socket2::SockRef;
 use std::future::poll_fn;
 use std::ops::{Deref, DerefMut};
-use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
@@ -329,10 +327,9 @@ pub(crate) fn new_connection(
     peername: Option<Address>,
     on_finished: Option<OnFinished>,
 ) -> (StreamReader, StreamWriter, Arc<Shared>, BoxFuture<()>) {
-    let fd = sock.as_fd();
-    let sref = SockRef::from(&fd);
+    let sref = sock.sock_ref();
     let is_tcp = matches!(
-        sref.domain(),
+        crate::sys::domain(&sref),
         Ok(d) if d == socket2::Domain::IPV4 || d == socket2::Domain::IPV6
     );
     if is_tcp {
@@ -341,8 +338,8 @@ pub(crate) fn new_connection(
             crate::diag::debug!("TCP_NODELAY failed: {e}");
         }
     }
-    let sockname = Address::local_of(&fd);
-    let peername = peername.or_else(|| Address::peer_of(&fd));
+    let sockname = Address::local_of(&sref);
+    let peername = peername.or_else(|| Address::peer_of(&sref));
     let core = match conn.tls {
         Some(session) => Connection::with_tls(limit, session, Instant::now()),
         None => Connection::new(limit),

@@ -19,7 +19,10 @@ use socket2::SockRef;
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
+#[cfg(unix)]
 use std::os::fd::{AsRawFd, RawFd};
+#[cfg(windows)]
+use std::os::windows::io::{AsRawSocket, RawSocket};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::Poll;
@@ -526,7 +529,7 @@ impl StreamWriter {
     /// ```
     pub fn with_socket<T>(&self, f: impl FnOnce(SockRef<'_>) -> T) -> Option<T> {
         let st = self.shared.lock();
-        st.sock.as_deref().map(|s| f(SockRef::from(&s.as_fd())))
+        st.sock.as_deref().map(|s| f(s.sock_ref()))
     }
 
     /// The socket's file descriptor, while it is open.
@@ -547,10 +550,36 @@ impl StreamWriter {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
     /// ```
+    #[cfg(unix)]
     #[must_use]
     pub fn raw_fd(&self) -> Option<RawFd> {
         let st = self.shared.lock();
-        st.sock.as_deref().map(|s| s.as_fd().as_raw_fd())
+        st.sock.as_deref().map(|s| s.sock_ref().as_raw_fd())
+    }
+
+    /// The socket's handle (Windows' `SOCKET`), while it is open.
+    ///
+    /// ```
+    /// # smol::block_on(smol::future::or(async {
+    /// # use streams_common::runtime::Runtime as _;
+    /// # use streams_common::*;
+    /// # let rt = streams_smol::Smol::default().handle();
+    /// # let handler = |mut r: StreamReader, _w: StreamWriter| async move { let _ = r.read_to_eof().await; };
+    /// # let server = start_server(rt.clone(), handler, "127.0.0.1".into(), 0, ServerOptions::default()).await?;
+    /// # let addr = server.local_addrs()[0];
+    /// let (_reader, writer) = open_connection(&*rt, "127.0.0.1", addr.port(), OpenOptions::default()).await?;
+    /// assert!(writer.raw_socket().is_some());
+    /// writer.close();
+    /// writer.wait_closed().await?;
+    /// assert_eq!(writer.raw_socket(), None); // the socket is released
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }, async { smol::Timer::after(std::time::Duration::from_secs(10)).await; Err("timed out".into()) })).unwrap();
+    /// ```
+    #[cfg(windows)]
+    #[must_use]
+    pub fn raw_socket(&self) -> Option<RawSocket> {
+        let st = self.shared.lock();
+        st.sock.as_deref().map(|s| s.sock_ref().as_raw_socket())
     }
 
     /// Whether the connection uses TLS (asyncio's

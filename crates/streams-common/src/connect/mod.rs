@@ -10,10 +10,13 @@ use crate::conn::{new_connection, NewConnection, StreamReader, StreamWriter};
 use crate::error::{ArgumentError, ConnectError};
 use crate::happy_eyeballs::{matching_local_addrs, ConnectPlan, Decision, Interleave};
 use crate::runtime::{BoxFuture, Runtime, Socket};
-use socket2::{Domain, SockAddr, SockRef, Type};
+#[cfg(unix)]
+use socket2::SockAddr;
+use socket2::{Domain, Type};
 use std::future::{poll_fn, Future};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+#[cfg(unix)]
 use std::path::Path;
 use std::pin::Pin;
 use std::task::Poll;
@@ -69,9 +72,7 @@ pub(crate) fn strerror(e: &io::Error) -> String {
 /// Waits for a non-blocking connect to finish and reports its outcome.
 async fn finish_connect(sock: &dyn Socket) -> io::Result<()> {
     poll_fn(|cx| sock.poll_write_ready(cx)).await?;
-    let fd = sock.as_fd();
-    let sref = SockRef::from(&fd);
-    if let Some(e) = sref.take_error()? {
+    if let Some(e) = sock.sock_ref().take_error()? {
         return Err(e);
     }
     Ok(())
@@ -133,7 +134,7 @@ async fn attempt(
     }
     match sock.connect(&addr.into()) {
         Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) if e.raw_os_error() == Some(crate::sys::CONNECT_PENDING) => {}
         Err(e) => {
             errors.push(connect_failed(&addr, &e));
             return Err(errors);
@@ -374,7 +375,9 @@ async fn start_tls(
 }
 
 fn describe(sock: &socket2::Socket) -> String {
-    let domain = sock.domain().map(|d| format!("{d:?}")).unwrap_or_default();
+    let domain = crate::sys::domain(sock)
+        .map(|d| format!("{d:?}"))
+        .unwrap_or_default();
     let ty = sock.r#type().map(|t| format!("{t:?}")).unwrap_or_default();
     format!("<socket {domain} {ty}>")
 }
@@ -416,8 +419,15 @@ async fn with_socket(
     tls_name: Option<String>,
 ) -> Result<(StreamReader, StreamWriter), ConnectError> {
     sock.set_nonblocking(true)?;
-    let sock = if sock.domain()? == Domain::UNIX {
+    #[cfg(unix)]
+    let sock = if crate::sys::domain(&sock)? == Domain::UNIX {
         rt.unix_stream(std::os::unix::net::UnixStream::from(sock))?
+    } else {
+        rt.tcp_stream(std::net::TcpStream::from(sock))?
+    };
+    #[cfg(not(unix))]
+    let sock = if crate::sys::domain(&sock)? == Domain::UNIX {
+        return Err(crate::sys::no_unix_sockets().into());
     } else {
         rt.tcp_stream(std::net::TcpStream::from(sock))?
     };
@@ -427,6 +437,7 @@ async fn with_socket(
 
 /// asyncio's `open_unix_connection(path)`. A path starting with a NUL byte
 /// is a Linux abstract name.
+#[cfg(unix)]
 pub async fn open_unix_connection(
     rt: &dyn Runtime,
     path: &Path,
@@ -441,7 +452,7 @@ pub async fn open_unix_connection(
     sock.set_nonblocking(true)?;
     let pending = match sock.connect(&addr) {
         Ok(()) => false,
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => true,
+        Err(e) if e.raw_os_error() == Some(crate::sys::CONNECT_PENDING) => true,
         Err(e) => return Err(e.into()),
     };
     let sock = rt.unix_stream(std::os::unix::net::UnixStream::from(sock))?;
@@ -466,6 +477,7 @@ pub async fn open_unix_connection(
 /// [`open_unix_connection`], [`OpenOptions::server_hostname`] is required
 /// (`""`: no SNI and no name check), and checked before the socket, as
 /// asyncio does. The call returns once the handshake is done.
+#[cfg(unix)]
 pub async fn open_unix_connection_with_socket(
     rt: &dyn Runtime,
     sock: socket2::Socket,
@@ -489,6 +501,8 @@ pub async fn open_unix_connection_with_socket(
 mod tests {
     use super::*;
 
+    // Linux's errno numbers and messages.
+    #[cfg(target_os = "linux")]
     #[test]
     fn bind_error_text_is_asyncio_313() {
         let e = io::Error::from_raw_os_error(libc::EADDRINUSE);
@@ -501,6 +515,8 @@ mod tests {
         assert_eq!(b.kind(), io::ErrorKind::AddrInUse);
     }
 
+    // Linux's errno numbers and messages.
+    #[cfg(target_os = "linux")]
     #[test]
     fn client_bind_error_text_has_the_oserror_prefix() {
         // asyncio's _connect_sock raises OSError(errno, msg): its str()
@@ -539,6 +555,8 @@ mod tests {
         assert!(o.all_errors);
     }
 
+    // Linux's errno numbers and messages.
+    #[cfg(target_os = "linux")]
     #[test]
     fn connect_failed_text() {
         let a: SocketAddr = "127.0.0.1:41177".parse().unwrap();

@@ -36,25 +36,11 @@ pub enum AcceptAction {
 #[must_use]
 pub fn accept_action(e: &io::Error) -> AcceptAction {
     match e.raw_os_error() {
-        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) => {
+        Some(code) if crate::sys::ACCEPT_EXHAUSTED.contains(&code) => {
             AcceptAction::Backoff(ACCEPT_BACKOFF)
         }
-        // Errors about the one pending connection (accept(2) asks to treat
-        // the network errors like EAGAIN).
-        Some(
-            libc::ECONNABORTED
-            | libc::EINTR
-            | libc::EAGAIN
-            | libc::EPROTO
-            | libc::EPERM
-            | libc::ENETDOWN
-            | libc::ENOPROTOOPT
-            | libc::EHOSTDOWN
-            | libc::ENONET
-            | libc::EHOSTUNREACH
-            | libc::EOPNOTSUPP
-            | libc::ENETUNREACH,
-        ) => AcceptAction::Skip,
+        // Errors about the one pending connection.
+        Some(code) if crate::sys::ACCEPT_SKIP.contains(&code) => AcceptAction::Skip,
         _ => match e.kind() {
             io::ErrorKind::ConnectionAborted
             | io::ErrorKind::Interrupted
@@ -167,18 +153,21 @@ mod tests {
 
     #[test]
     fn accept_rules() {
-        for code in [libc::EMFILE, libc::ENFILE, libc::ENOBUFS, libc::ENOMEM] {
+        assert!(!crate::sys::ACCEPT_EXHAUSTED.is_empty() && !crate::sys::ACCEPT_SKIP.is_empty());
+        for &code in crate::sys::ACCEPT_EXHAUSTED {
             assert_eq!(
                 accept_action(&io::Error::from_raw_os_error(code)),
                 AcceptAction::Backoff(Duration::from_secs(1))
             );
         }
+        for &code in crate::sys::ACCEPT_SKIP {
+            assert_eq!(
+                accept_action(&io::Error::from_raw_os_error(code)),
+                AcceptAction::Skip
+            );
+        }
         assert_eq!(
-            accept_action(&io::Error::from_raw_os_error(libc::ECONNABORTED)),
-            AcceptAction::Skip
-        );
-        assert_eq!(
-            accept_action(&io::Error::from_raw_os_error(libc::EBADF)),
+            accept_action(&io::Error::from_raw_os_error(crate::sys::BAD_HANDLE)),
             AcceptAction::Backoff(ACCEPT_BACKOFF)
         );
     }

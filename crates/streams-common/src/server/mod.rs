@@ -8,21 +8,25 @@ mod accept;
 mod bind;
 mod handler;
 mod options;
+#[cfg(unix)]
+mod unix;
 
 pub use accept::{accept_action, AcceptAction, ACCEPT_BACKOFF};
-pub use bind::{
-    start_server, start_server_with_socket, start_unix_server, start_unix_server_with_socket,
-};
+pub use bind::{start_server, start_server_with_socket};
 pub use handler::{HandlerErrorHook, HandlerFailure, HandlerOutput};
 pub use options::{Hosts, ServerOptions};
+#[cfg(unix)]
+pub use unix::{start_unix_server, start_unix_server_with_socket};
 
 use crate::addr::Address;
 use crate::conn::Shared;
 use crate::error::ServerError;
 use crate::runtime::{Listener, RuntimeRef};
 use accept::accept_loop;
-use bind::{remove_if_ours, BoundSocket, UnixCleanup};
+use bind::BoundSocket;
 use handler::DynHandler;
+#[cfg(not(unix))]
+use nothing_to_clean::{remove_if_ours, UnixCleanup};
 use std::collections::HashMap;
 use std::fmt;
 use std::future::poll_fn;
@@ -31,6 +35,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 #[cfg(feature = "tls")]
 use std::time::Duration;
+#[cfg(unix)]
+use unix::{remove_if_ours, UnixCleanup};
 
 /// What the handles, the accept loops and the connections share, behind
 /// one lock so that closing, accepting and client tracking see one state.
@@ -267,9 +273,16 @@ impl ServerInner {
             let Some(sock) = b.sock.take() else { continue };
             sock.listen(self.backlog)?;
             sock.set_nonblocking(true)?;
+            #[cfg(unix)]
             let l = if b.unix {
                 self.rt
                     .unix_listener(std::os::unix::net::UnixListener::from(sock))?
+            } else {
+                self.rt.tcp_listener(std::net::TcpListener::from(sock))?
+            };
+            #[cfg(not(unix))]
+            let l = if b.unix {
+                return Err(crate::sys::no_unix_sockets().into());
             } else {
                 self.rt.tcp_listener(std::net::TcpListener::from(sock))?
             };
@@ -771,4 +784,15 @@ fn finish(
         }
     }
     Ok(server)
+}
+
+/// Without Unix-domain servers there is never a socket file to remove.
+#[cfg(not(unix))]
+mod nothing_to_clean {
+    /// No value: no server has a socket file to clean up.
+    pub(super) enum UnixCleanup {}
+
+    pub(super) fn remove_if_ours(c: &UnixCleanup) {
+        match *c {}
+    }
 }

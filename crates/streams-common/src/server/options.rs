@@ -65,9 +65,11 @@ pub struct ServerOptions {
     pub family: Family,
     /// The listen backlog (100).
     pub backlog: i32,
-    /// `SO_REUSEADDR` (on, as asyncio on POSIX).
+    /// `SO_REUSEADDR` (on Unix on, off on Windows, as asyncio: there it
+    /// would let another socket bind the same port while this one listens).
     pub reuse_address: bool,
-    /// `SO_REUSEPORT` (off).
+    /// `SO_REUSEPORT` (off). Unix only: on Windows binding fails with
+    /// `Unsupported` when it is on (asyncio raises `ValueError`).
     pub reuse_port: bool,
     /// `SO_KEEPALIVE` on the listening sockets (off).
     pub keep_alive: bool,
@@ -104,7 +106,7 @@ impl Default for ServerOptions {
             limit: DEFAULT_LIMIT,
             family: Family::Any,
             backlog: 100,
-            reuse_address: true,
+            reuse_address: cfg!(unix),
             reuse_port: false,
             keep_alive: false,
             start_serving: true,

@@ -33,13 +33,13 @@ fn a_waiting_drain_ends_with_the_transport_error() {
     let (mut p, ticket) = waiting_drain();
     p.client
         .conn
-        .handle_error(io::Error::from_raw_os_error(libc::ECONNRESET));
+        .handle_error(io::Error::from_raw_os_error(crate::os_codes::ECONNRESET));
     assert!(p.client.take_wakes().contains(Wake::DRAIN));
     let Some(DrainEnd::Err(e)) = p.client.conn.drain_poll(ticket) else {
         panic!("{:?}", p.client.conn.drain_poll(ticket))
     };
     assert_eq!(e.kind(), io::ErrorKind::ConnectionReset);
-    assert_eq!(e.raw_os_error(), Some(libc::ECONNRESET));
+    assert_eq!(e.raw_os_error(), Some(crate::os_codes::ECONNRESET));
     // The next drain reports the same error (the reader's, first).
     let Err(again) = p.client.conn.drain_start() else {
         panic!("{:?}", p.client.conn.drain_start())

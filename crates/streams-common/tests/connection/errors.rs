@@ -98,21 +98,21 @@ fn an_os_error_keeps_its_code() {
     let mut p = Pair::plain(DEFAULT_LIMIT);
     p.client
         .conn
-        .handle_error(io::Error::from_raw_os_error(libc::ECONNRESET));
+        .handle_error(io::Error::from_raw_os_error(crate::os_codes::ECONNRESET));
     let e = reader_error(&mut p);
-    assert_eq!(e.raw_os_error(), Some(libc::ECONNRESET));
+    assert_eq!(e.raw_os_error(), Some(crate::os_codes::ECONNRESET));
     assert_eq!(e.kind(), io::ErrorKind::ConnectionReset);
     assert_eq!(
         p.client.conn.lost_error().unwrap().raw_os_error(),
-        Some(libc::ECONNRESET)
+        Some(crate::os_codes::ECONNRESET)
     );
     // Only the first error counts.
     p.client
         .conn
-        .handle_error(io::Error::from_raw_os_error(libc::EPIPE));
+        .handle_error(io::Error::from_raw_os_error(crate::os_codes::EPIPE));
     assert_eq!(
         p.client.conn.lost_error().unwrap().raw_os_error(),
-        Some(libc::ECONNRESET)
+        Some(crate::os_codes::ECONNRESET)
     );
 }
 
@@ -125,14 +125,17 @@ fn an_error_during_the_handshake_fails_it_with_that_error() {
     );
     p.client
         .conn
-        .handle_error(io::Error::from_raw_os_error(libc::ETIMEDOUT));
+        .handle_error(io::Error::from_raw_os_error(crate::os_codes::ETIMEDOUT));
     let HandshakeState::Failed(TlsError::Io(failure)) = p.client.conn.handshake() else {
         panic!("{:?}", p.client.conn.handshake())
     };
-    assert_eq!(failure.io_error().raw_os_error(), Some(libc::ETIMEDOUT));
+    assert_eq!(
+        failure.io_error().raw_os_error(),
+        Some(crate::os_codes::ETIMEDOUT)
+    );
     // wait_closed and reads report the original error.
     let e = p.client.conn.lost_error().unwrap();
-    assert_eq!(e.raw_os_error(), Some(libc::ETIMEDOUT));
+    assert_eq!(e.raw_os_error(), Some(crate::os_codes::ETIMEDOUT));
     assert_eq!(reader_error(&mut p).kind(), io::ErrorKind::TimedOut);
 
     // A reset during the handshake is asyncio's bare ConnectionResetError.
@@ -143,7 +146,7 @@ fn an_error_during_the_handshake_fails_it_with_that_error() {
     );
     p.server
         .conn
-        .handle_error(io::Error::from_raw_os_error(libc::ECONNRESET));
+        .handle_error(io::Error::from_raw_os_error(crate::os_codes::ECONNRESET));
     assert_eq!(
         p.server.conn.handshake(),
         HandshakeState::Failed(TlsError::HandshakeEof)

@@ -2,6 +2,7 @@
 //! other in memory by a [`pair::Pair`], on a virtual clock. No sockets, no
 //! sleeps, no wall clock.
 
+mod os_codes;
 mod pair;
 mod tls;
 

@@ -141,7 +141,7 @@ fn the_handshake_deadline_runs_while_plaintext_is_still_buffered() {
 /// (it must not report `Done` for a session that was never installed).
 #[test]
 fn a_start_tls_waiting_for_its_plaintext_fails_when_the_connection_ends() {
-    let reset = || std::io::Error::from_raw_os_error(libc::ECONNRESET);
+    let reset = || std::io::Error::from_raw_os_error(crate::os_codes::ECONNRESET);
     for (end, expected) in [
         ("close", TlsError::Closed),
         ("abort", TlsError::Closed),
