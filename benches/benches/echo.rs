@@ -29,13 +29,16 @@
 //! with `write` + `drain()` per line, the hand-written one through a
 //! `BufWriter`), another counts the echoed lines. Each implementation runs
 //! `ROUNDS` times (default 5), interleaved with the others; the table
-//! shows the median lines/s and its ratio to the hand-written Tokio median
-//! of the same run. Environment: `ECHO_LINES` (default 300000),
+//! shows the median lines/s and its ratio to its baseline's median of the
+//! same run. Environment: `ECHO_LINES` (default 300000),
 //! `ECHO_PYTHON` (the interpreter; default the newest
 //! `~/.pyenv/versions/3.13*/bin/python3`, else `python3`; `none` skips it),
-//! `ECHO_BASELINE=0` (skip the hand-written Tokio echo, for profiling one
+//! `ECHO_PYTHON_LINES` (CPython's lines, default a tenth of `ECHO_LINES`,
+//! so that its run is as short as the others': a run of a second or more
+//! at full load slowed the run after it by up to half on this project's
+//! machine), `ECHO_BASELINE=0` (skip the baselines, for profiling one
 //! implementation alone). `FILTER` keeps the implementations whose name
-//! contains it (and the baseline).
+//! contains it (and the baselines).
 //! Every run is bounded by its line count and a 60 s timeout.
 
 mod support;
@@ -286,7 +289,12 @@ fn main() -> Res<()> {
         }
         if let Some(py) = python() {
             let name = format!("CPython asyncio ({})", py.display());
-            runners.push(runner(&name, Box::new(move || run_python(&py, lines))));
+            // A tenth of the lines: CPython takes as long for them as
+            // the others take for all of theirs. A run of a second and
+            // more at full load slows the next run on this machine (the
+            // vCPU's boost or quota), and the next run is the baseline's.
+            let py_lines = env_or("ECHO_PYTHON_LINES", (lines / 10).max(1));
+            runners.push(runner(&name, Box::new(move || run_python(&py, py_lines))));
         }
     }
     let baseline = std::env::var("ECHO_BASELINE").map_or(true, |v| v != "0");
