@@ -302,7 +302,8 @@ fn sock_inet(a: Option<&Address>) -> SocketAddr {
 
 fn refused_text(a: SocketAddr) -> String {
     format!(
-        "[Errno 111] Connect call failed {}",
+        "[Errno {}] Connect call failed {}",
+        crate::os_codes::ECONNREFUSED,
         streams_common::py_sockaddr(&a)
     )
 }
@@ -594,9 +595,11 @@ pub async fn local_addresses_match_the_family<A: crate::Adapter>() {
     // Every bind fails: the attempt's errors are all the failed binds.
     let bind_text = |a: SocketAddr| {
         format!(
-            "[Errno 98] error while attempting to bind on address {}: \
-             [errno 98] address already in use",
-            streams_common::py_sockaddr(&a)
+            "[Errno {code}] error while attempting to bind on address {}: \
+             [errno {code}] {}",
+            streams_common::py_sockaddr(&a),
+            crate::os_codes::addr_in_use_text(),
+            code = crate::os_codes::EADDRINUSE,
         )
     };
     let result = bounded(

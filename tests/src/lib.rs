@@ -28,6 +28,7 @@ pub mod happy_eyeballs;
 pub mod interop;
 pub mod links;
 pub mod memory_bound;
+pub mod os_codes;
 pub mod peers;
 pub mod server;
 pub mod shutdown;
@@ -48,6 +49,31 @@ pub fn python() -> std::path::PathBuf {
         candidate
     } else {
         std::path::PathBuf::from("python3")
+    }
+}
+
+/// Whether a test needing the peer program `program` (`crate::python()`,
+/// `"openssl"`) is to be skipped, printing why: only on Windows, and only
+/// when the program cannot be started (under Wine there is no Windows
+/// CPython or OpenSSL on the `PATH`). On Unix a missing peer fails the
+/// test as before.
+pub fn skip_without(program: impl AsRef<std::ffi::OsStr>) -> bool {
+    if cfg!(unix) {
+        return false;
+    }
+    let program = program.as_ref();
+    match std::process::Command::new(program)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+    {
+        Ok(_) => false,
+        Err(e) => {
+            println!("skipped: the peer {program:?} cannot be started here ({e})");
+            true
+        }
     }
 }
 

@@ -331,6 +331,14 @@ pub async fn abort_clients_reaches_a_connection_being_set_up<A: Adapter>() {
 /// up.
 pub async fn reset_clients_failures_are_reported_with_their_peer<A: Adapter>() {
     const CLIENTS: usize = 50;
+    // On Windows `accept` may fail with WSAECONNRESET for a connection
+    // reset before it was accepted (Microsoft's `accept` documentation),
+    // and the server skips those: fewer reports than clients. Seen under
+    // Wine; a Windows expectation (every report has its peer, some
+    // clients never reach a handler) is not written yet.
+    if crate::os_codes::skip_under_wine("connections reset before accept are skipped") {
+        return;
+    }
     let reports: Arc<Mutex<Vec<Option<Address>>>> = Arc::default();
     let seen = reports.clone();
     let server = A::t(A::start_server(

@@ -59,7 +59,10 @@ pub async fn open_connection_argument_and_connect_errors<A: Adapter>() {
     assert_eq!(e.kind(), Some(io::ErrorKind::ConnectionRefused));
     assert_eq!(
         e.to_string(),
-        format!("[Errno 111] Connect call failed ('127.0.0.1', {port})")
+        format!(
+            "[Errno {}] Connect call failed ('127.0.0.1', {port})",
+            crate::os_codes::ECONNREFUSED
+        )
     );
     // Two loopback addresses, two different errors: combined in order.
     let e = A::t(A::open_connection("", port, OpenOptions::default()))
