@@ -3,6 +3,7 @@
 
 use futures::future::{select, Either};
 use std::future::{poll_fn, Future};
+#[cfg(unix)]
 use std::path::Path;
 use std::pin::{pin, Pin};
 use std::sync::Arc;
@@ -47,12 +48,14 @@ pub trait Adapter: Send + Sync + 'static {
         sock: impl Into<socket2::Socket> + Send,
         options: OpenOptions,
     ) -> impl Future<Output = Result<(StreamReader, StreamWriter), ConnectError>> + Send;
-    /// The adapter's `open_unix_connection`.
+    /// The adapter's `open_unix_connection` (Unix only).
+    #[cfg(unix)]
     fn open_unix_connection(
         path: impl AsRef<Path> + Send,
         options: OpenOptions,
     ) -> impl Future<Output = Result<(StreamReader, StreamWriter), ConnectError>> + Send;
-    /// The adapter's `open_unix_connection_with_socket`.
+    /// The adapter's `open_unix_connection_with_socket` (Unix only).
+    #[cfg(unix)]
     fn open_unix_connection_with_socket(
         sock: impl Into<socket2::Socket> + Send,
         options: OpenOptions,
@@ -78,7 +81,8 @@ pub trait Adapter: Send + Sync + 'static {
         F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
         Fut: Future + Send + 'static,
         Fut::Output: HandlerOutput;
-    /// The adapter's `start_unix_server`.
+    /// The adapter's `start_unix_server` (Unix only).
+    #[cfg(unix)]
     fn start_unix_server<F, Fut>(
         handler: F,
         path: impl AsRef<Path> + Send,
@@ -88,7 +92,8 @@ pub trait Adapter: Send + Sync + 'static {
         F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
         Fut: Future + Send + 'static,
         Fut::Output: HandlerOutput;
-    /// The adapter's `start_unix_server_with_socket`.
+    /// The adapter's `start_unix_server_with_socket` (Unix only).
+    #[cfg(unix)]
     fn start_unix_server_with_socket<F, Fut>(
         handler: F,
         sock: impl Into<socket2::Socket>,
@@ -248,6 +253,7 @@ macro_rules! adapter_api {
         > + Send {
             $krate::open_connection_with_socket(sock, options)
         }
+        #[cfg(unix)]
         fn open_unix_connection(
             path: impl AsRef<::std::path::Path> + Send,
             options: ::streams_common::OpenOptions,
@@ -262,6 +268,7 @@ macro_rules! adapter_api {
         > + Send {
             $krate::open_unix_connection(path, options)
         }
+        #[cfg(unix)]
         fn open_unix_connection_with_socket(
             sock: impl Into<::streams_common::socket2::Socket> + Send,
             options: ::streams_common::OpenOptions,
@@ -309,6 +316,7 @@ macro_rules! adapter_api {
         {
             $krate::start_server_with_socket(handler, sock, options)
         }
+        #[cfg(unix)]
         fn start_unix_server<F, Fut>(
             handler: F,
             path: impl AsRef<::std::path::Path> + Send,
@@ -326,6 +334,7 @@ macro_rules! adapter_api {
         {
             $krate::start_unix_server(handler, path, options)
         }
+        #[cfg(unix)]
         fn start_unix_server_with_socket<F, Fut>(
             handler: F,
             sock: impl Into<::streams_common::socket2::Socket>,

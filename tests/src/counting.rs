@@ -6,8 +6,12 @@
 
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
+#[cfg(unix)]
 use std::os::fd::{AsFd, BorrowedFd};
+#[cfg(unix)]
 use std::os::unix::net::{UnixListener, UnixStream};
+#[cfg(windows)]
+use std::os::windows::io::{AsSocket, BorrowedSocket};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -46,9 +50,17 @@ struct CountingSocket {
     counts: Arc<Counts>,
 }
 
+#[cfg(unix)]
 impl AsFd for CountingSocket {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.inner.as_fd()
+    }
+}
+
+#[cfg(windows)]
+impl AsSocket for CountingSocket {
+    fn as_socket(&self) -> BorrowedSocket<'_> {
+        self.inner.as_socket()
     }
 }
 
@@ -126,12 +138,14 @@ impl Runtime for CountingRuntime {
     fn tcp_stream(&self, stream: std::net::TcpStream) -> io::Result<Box<dyn Socket>> {
         Ok(self.wrap(self.inner.tcp_stream(stream)?))
     }
+    #[cfg(unix)]
     fn unix_stream(&self, stream: UnixStream) -> io::Result<Box<dyn Socket>> {
         Ok(self.wrap(self.inner.unix_stream(stream)?))
     }
     fn tcp_listener(&self, listener: std::net::TcpListener) -> io::Result<Box<dyn Listener>> {
         self.inner.tcp_listener(listener)
     }
+    #[cfg(unix)]
     fn unix_listener(&self, listener: UnixListener) -> io::Result<Box<dyn Listener>> {
         self.inner.unix_listener(listener)
     }

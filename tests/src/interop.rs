@@ -49,6 +49,9 @@ where
 
 /// Our server echoes lines to asyncio's client.
 pub async fn interop_server_line_echo<A: Adapter>() {
+    if crate::skip_without(crate::python()) {
+        return;
+    }
     let server = our_server::<A, _, _>(|mut r: StreamReader, w: StreamWriter| async move {
         loop {
             let line = r.readline().await?;
@@ -70,6 +73,9 @@ pub async fn interop_server_line_echo<A: Adapter>() {
 
 /// asyncio's client half-closes; our server answers after EOF.
 pub async fn interop_server_half_close<A: Adapter>() {
+    if crate::skip_without(crate::python()) {
+        return;
+    }
     let server = our_server::<A, _, _>(|mut r: StreamReader, w: StreamWriter| async move {
         let data = r.read_to_eof().await?;
         assert!(!w.is_closing(), "plain TCP stays half-open after EOF");
@@ -90,6 +96,9 @@ pub async fn interop_server_half_close<A: Adapter>() {
 
 /// 16 MiB echoed by our server with flow control.
 pub async fn interop_server_big_payload<A: Adapter>() {
+    if crate::skip_without(crate::python()) {
+        return;
+    }
     let server = our_server::<A, _, _>(|mut r: StreamReader, w: StreamWriter| async move {
         loop {
             let data = r.read(65536).await?;
@@ -114,6 +123,9 @@ pub async fn interop_server_big_payload<A: Adapter>() {
 
 /// Both sides report a line over the limit with the same text.
 pub async fn interop_server_line_over_limit<A: Adapter>() {
+    if crate::skip_without(crate::python()) {
+        return;
+    }
     let server = our_server::<A, _, _>(|mut r: StreamReader, w: StreamWriter| async move {
         let mine = match r.readline().await {
             Err(e) => e.to_string(),
@@ -146,6 +158,9 @@ pub async fn interop_server_line_over_limit<A: Adapter>() {
 
 /// asyncio's client resets; our server's read, drain and wait_closed see it.
 pub async fn interop_server_peer_reset<A: Adapter>() {
+    if crate::skip_without(crate::python()) {
+        return;
+    }
     let (tx, mut rx) = mpsc::unbounded();
     let server = our_server::<A, _, _>(move |mut r: StreamReader, w: StreamWriter| {
         let tx = tx.clone();
@@ -177,6 +192,9 @@ pub async fn interop_server_peer_reset<A: Adapter>() {
 
 /// Our client's lines echoed by asyncio's server.
 pub async fn interop_client_line_echo<A: Adapter>() {
+    if crate::skip_without(crate::python()) {
+        return;
+    }
     let server = spawn_server::<A>("echo").await;
     let (mut r, w) =
         crate::connect_port::<A>(server.port, OpenOptions::default().limit(LIMIT)).await;
@@ -191,6 +209,9 @@ pub async fn interop_client_line_echo<A: Adapter>() {
 
 /// Our client half-closes; asyncio's server answers after EOF.
 pub async fn interop_client_half_close<A: Adapter>() {
+    if crate::skip_without(crate::python()) {
+        return;
+    }
     let server = spawn_server::<A>("halfclose").await;
     let (mut r, w) = crate::connect_port::<A>(server.port, OpenOptions::default()).await;
     w.write(b"request").unwrap();
@@ -204,6 +225,9 @@ pub async fn interop_client_half_close<A: Adapter>() {
 
 /// 16 MiB sent with flow control and echoed back by asyncio's server.
 pub async fn interop_client_big_payload<A: Adapter>() {
+    if crate::skip_without(crate::python()) {
+        return;
+    }
     let server = spawn_server::<A>("big").await;
     let (mut r, w) = crate::connect_port::<A>(server.port, OpenOptions::default()).await;
     let payload: Vec<u8> = (0..BIG).map(|i| (i % 251) as u8).collect();
@@ -225,6 +249,9 @@ pub async fn interop_client_big_payload<A: Adapter>() {
 
 /// Our client's over-long line error matches asyncio's text.
 pub async fn interop_client_line_over_limit<A: Adapter>() {
+    if crate::skip_without(crate::python()) {
+        return;
+    }
     let server = spawn_server::<A>("overlimit").await;
     let (mut r, w) =
         crate::connect_port::<A>(server.port, OpenOptions::default().limit(LIMIT)).await;
@@ -247,6 +274,9 @@ pub async fn interop_client_line_over_limit<A: Adapter>() {
 
 /// asyncio's server resets; our client's read, drain and wait_closed see it.
 pub async fn interop_client_peer_reset<A: Adapter>() {
+    if crate::skip_without(crate::python()) {
+        return;
+    }
     let server = spawn_server::<A>("reset").await;
     let (mut r, w) = crate::connect_port::<A>(server.port, OpenOptions::default()).await;
     match A::t(r.readline()).await.unwrap_err() {

@@ -21,12 +21,14 @@
 pub mod adapters;
 pub mod counting;
 pub mod ecosystem;
+#[cfg(unix)]
 pub mod fd_limit;
 pub mod handler_report;
 pub mod happy_eyeballs;
 pub mod interop;
 pub mod links;
 pub mod memory_bound;
+pub mod os_codes;
 pub mod peers;
 pub mod server;
 pub mod shutdown;
@@ -47,6 +49,31 @@ pub fn python() -> std::path::PathBuf {
         candidate
     } else {
         std::path::PathBuf::from("python3")
+    }
+}
+
+/// Whether a test needing the peer program `program` (`crate::python()`,
+/// `"openssl"`) is to be skipped, printing why: only on Windows, and only
+/// when the program cannot be started (under Wine there is no Windows
+/// CPython or OpenSSL on the `PATH`). On Unix a missing peer fails the
+/// test as before.
+pub fn skip_without(program: impl AsRef<std::ffi::OsStr>) -> bool {
+    if cfg!(unix) {
+        return false;
+    }
+    let program = program.as_ref();
+    match std::process::Command::new(program)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+    {
+        Ok(_) => false,
+        Err(e) => {
+            println!("skipped: the peer {program:?} cannot be started here ({e})");
+            true
+        }
     }
 }
 
@@ -81,9 +108,19 @@ pub async fn connect_raw_peer<A: Adapter>(
     (reader, writer, peer)
 }
 
+/// Whether `writer` still has its socket: `raw_fd()` on Unix,
+/// `raw_socket()` on Windows.
+pub fn has_socket(writer: &streams_common::StreamWriter) -> bool {
+    #[cfg(unix)]
+    return writer.raw_fd().is_some();
+    #[cfg(windows)]
+    return writer.raw_socket().is_some();
+}
+
 /// Accepts one connection on a blocking std `listener`, waiting at most
 /// `limit` for it (then the test fails): for peers that run on a blocking
 /// thread, where an unbounded `accept` would outlive a failed test.
+#[cfg(unix)]
 pub fn accept_within(
     listener: &std::net::TcpListener,
     limit: std::time::Duration,
@@ -112,6 +149,40 @@ pub fn accept_within(
         assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "poll: {e}");
     }
     panic!("no connection to accept after {limit:?}");
+}
+
+/// Accepts one connection on a blocking std `listener`, waiting at most
+/// `limit` for it (then the test fails). Windows has no `poll` in libc:
+/// the listener is made non-blocking for the wait and polled by `accept`
+/// itself, a millisecond apart (a bound on the wait, not on the peer's
+/// speed); the accepted socket and the listener are blocking again after.
+#[cfg(windows)]
+pub fn accept_within(
+    listener: &std::net::TcpListener,
+    limit: std::time::Duration,
+) -> std::net::TcpStream {
+    let deadline = std::time::Instant::now() + limit;
+    listener
+        .set_nonblocking(true)
+        .expect("non-blocking listener");
+    let accepted = loop {
+        match listener.accept() {
+            Ok((stream, _)) => break Ok(stream),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => break Err(e),
+        }
+        if std::time::Instant::now() >= deadline {
+            listener.set_nonblocking(false).expect("blocking listener");
+            panic!("no connection to accept after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    };
+    listener.set_nonblocking(false).expect("blocking listener");
+    let stream = accepted.expect("accept");
+    // A socket accepted on a non-blocking listener is non-blocking too on
+    // Windows.
+    stream.set_nonblocking(false).expect("blocking stream");
+    stream
 }
 
 pub use adapters::{Adapter, AsyncStdAdapter, Elapsed, SmolAdapter, TokioAdapter};
@@ -146,14 +217,19 @@ macro_rules! suite {
             streams::server_lifecycle,
             streams::abort_clients,
             streams::server_hosts,
+            #[cfg(unix)]
             streams::unix_echo_and_path_rules,
+            #[cfg(unix)]
             streams::unix_abstract_and_prebound,
             server::accepted_just_before_close_is_waited_for,
             server::abort_clients_reaches_a_connection_being_set_up,
             server::reset_clients_failures_are_reported_with_their_peer,
+            #[cfg(unix)]
             server::unix_peers_are_named_as_accept_names_them,
             shutdown::wait_closed_waits_for_every_handler_task,
+            #[cfg(unix)]
             shutdown::dropping_the_last_handle_closes_the_server,
+            #[cfg(unix)]
             shutdown::detached_server_serves_on_without_a_handle,
             handler_report::handler_failure_is_printed_to_stderr_by_default,
             handler_report::a_hook_or_a_subscriber_takes_the_report_over,
@@ -167,19 +243,26 @@ macro_rules! suite {
             interop::interop_client_big_payload,
             interop::interop_client_line_over_limit,
             interop::interop_client_peer_reset,
+            #[cfg(unix)]
             happy_eyeballs::black_holed_first_address_wins_after_one_delay,
+            #[cfg(unix)]
             happy_eyeballs::without_a_delay_the_black_hole_blocks,
+            #[cfg(unix)]
             happy_eyeballs::dropping_the_future_closes_every_attempt,
             happy_eyeballs::refused_addresses_then_a_working_one,
             happy_eyeballs::all_refused_errors_are_combined_as_asyncio_does,
             happy_eyeballs::local_addresses_match_the_family,
             happy_eyeballs::simultaneous_successes_keep_one_and_close_the_rest,
+            #[cfg(unix)]
             happy_eyeballs::dual_stack_loopback_with_broken_ipv6,
             happy_eyeballs::interleave_orders_the_attempts,
         );
     };
-    (@tests $adapter:ty; $($module:ident :: $name:ident),* $(,)?) => {
+    // An item may carry attributes (`#[cfg(unix)]` for the Unix-only
+    // bodies), given to its `#[test]`.
+    (@tests $adapter:ty; $($(#[$attr:meta])* $module:ident :: $name:ident),* $(,)?) => {
         $(
+            $(#[$attr])*
             #[test]
             fn $name() {
                 <$adapter as $crate::Adapter>::block_on($crate::$module::$name::<$adapter>());
@@ -189,17 +272,18 @@ macro_rules! suite {
     // Bodies generic over a `Link` as well: `<name>` over sockets,
     // `pair::<name>` over the in-memory pair, `generic::<name>` over the
     // runtime's own TCP stream through the generic path.
-    (@links $adapter:ty; $($module:ident :: $name:ident),* $(,)?) => {
-        $crate::suite!(@link $adapter, $crate::links::Sockets; $($module::$name),*);
+    (@links $adapter:ty; $($(#[$attr:meta])* $module:ident :: $name:ident),* $(,)?) => {
+        $crate::suite!(@link $adapter, $crate::links::Sockets; $($(#[$attr])* $module::$name),*);
         mod pair {
-            $crate::suite!(@link $adapter, $crate::links::Pair; $($module::$name),*);
+            $crate::suite!(@link $adapter, $crate::links::Pair; $($(#[$attr])* $module::$name),*);
         }
         mod generic {
-            $crate::suite!(@link $adapter, $crate::links::Generic; $($module::$name),*);
+            $crate::suite!(@link $adapter, $crate::links::Generic; $($(#[$attr])* $module::$name),*);
         }
     };
-    (@link $adapter:ty, $link:ty; $($module:ident :: $name:ident),*) => {
+    (@link $adapter:ty, $link:ty; $($(#[$attr:meta])* $module:ident :: $name:ident),*) => {
         $(
+            $(#[$attr])*
             #[test]
             fn $name() {
                 <$adapter as $crate::Adapter>::block_on(

@@ -4,17 +4,26 @@
 //! server; `detach()` lets it serve on without a handle.
 
 use crate::adapters::{poll_once, wait_until, within, Adapter};
-use futures::future::{AbortHandle, Abortable, FutureExt, Shared};
-use std::io;
-use std::net::SocketAddr;
-use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::Path;
+use futures::future::{FutureExt, Shared};
 use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use streams_common::runtime::{BoxFuture, Listener, Runtime, RuntimeRef, Socket};
+use std::sync::Arc;
 use streams_common::{OpenOptions, Server, ServerOptions, StreamReader, StreamWriter};
+// The Unix-only tests' runtime wrapper and servers.
+#[cfg(unix)]
+use futures::future::{AbortHandle, Abortable};
+#[cfg(unix)]
+use std::os::unix::net::{UnixListener, UnixStream};
+#[cfg(unix)]
+use std::path::Path;
+#[cfg(unix)]
+use std::sync::Mutex;
+#[cfg(unix)]
+use std::time::Duration;
+#[cfg(unix)]
+use std::{io, net::SocketAddr};
+#[cfg(unix)]
+use streams_common::runtime::{BoxFuture, Listener, Runtime, RuntimeRef, Socket};
 
 /// How many clients the shutdown tests connect.
 const CLIENTS: usize = 3;
@@ -99,6 +108,7 @@ pub async fn wait_closed_waits_for_every_handler_task<A: Adapter>() {
 }
 
 /// A Unix server whose handlers echo lines until the client's EOF.
+#[cfg(unix)]
 async fn unix_echo_server<A: Adapter>(path: &Path) -> Server {
     A::t(A::start_unix_server(
         |mut reader: StreamReader, writer: StreamWriter| async move {
@@ -118,6 +128,7 @@ async fn unix_echo_server<A: Adapter>(path: &Path) -> Server {
 }
 
 /// A client of the server at `path` sends `line` and reads it back.
+#[cfg(unix)]
 async fn echoes<A: Adapter>(reader: &mut StreamReader, writer: &StreamWriter, line: &str) {
     writer.write(line.as_bytes()).unwrap();
     assert_eq!(A::t(reader.readline()).await.unwrap(), line.as_bytes());
@@ -126,6 +137,7 @@ async fn echoes<A: Adapter>(reader: &mut StreamReader, writer: &StreamWriter, li
 /// Dropping a handle while another is alive changes nothing; dropping the
 /// last one closes the server as `close()` does: no more accepting, the
 /// socket file removed, and the connections already accepted go on.
+#[cfg(unix)]
 pub async fn dropping_the_last_handle_closes_the_server<A: Adapter>() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("dropped.sock");
@@ -152,6 +164,7 @@ pub async fn dropping_the_last_handle_closes_the_server<A: Adapter>() {
 /// The adapter's runtime, with every task it spawns abortable by the test
 /// and counted while alive: a detached server's tasks can be dropped as a
 /// runtime's shutdown drops them.
+#[cfg(unix)]
 #[derive(Clone)]
 struct AbortableRuntime {
     inner: RuntimeRef,
@@ -160,14 +173,17 @@ struct AbortableRuntime {
 }
 
 /// Uncounts a task of [`AbortableRuntime`] when its future is dropped.
+#[cfg(unix)]
 struct Alive(Arc<AtomicUsize>);
 
+#[cfg(unix)]
 impl Drop for Alive {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
+#[cfg(unix)]
 impl AbortableRuntime {
     fn abort_all(&self) {
         self.handles
@@ -178,6 +194,7 @@ impl AbortableRuntime {
     }
 }
 
+#[cfg(unix)]
 impl Runtime for AbortableRuntime {
     fn spawn(&self, future: BoxFuture<()>) {
         let (handle, registration) = AbortHandle::new_pair();
@@ -200,12 +217,14 @@ impl Runtime for AbortableRuntime {
     fn tcp_stream(&self, stream: std::net::TcpStream) -> io::Result<Box<dyn Socket>> {
         self.inner.tcp_stream(stream)
     }
+    #[cfg(unix)]
     fn unix_stream(&self, stream: UnixStream) -> io::Result<Box<dyn Socket>> {
         self.inner.unix_stream(stream)
     }
     fn tcp_listener(&self, listener: std::net::TcpListener) -> io::Result<Box<dyn Listener>> {
         self.inner.tcp_listener(listener)
     }
+    #[cfg(unix)]
     fn unix_listener(&self, listener: UnixListener) -> io::Result<Box<dyn Listener>> {
         self.inner.unix_listener(listener)
     }
@@ -217,6 +236,7 @@ impl Runtime for AbortableRuntime {
 /// A detached server serves on with every handle dropped, until its
 /// runtime drops its tasks (here: aborted by the test, as a runtime's
 /// shutdown drops them).
+#[cfg(unix)]
 pub async fn detached_server_serves_on_without_a_handle<A: Adapter>() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("detached.sock");

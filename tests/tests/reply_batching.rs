@@ -7,6 +7,7 @@
 //! run on the test's thread), so that the driver runs only when the test
 //! awaits and every count is exact.
 
+#[cfg(unix)]
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +18,20 @@ use streams_suite::counting::CountingRuntime;
 /// Any wait longer than this fails the test.
 const BOUND: Duration = Duration::from_secs(20);
 
+/// A connected pair: a Unix socket pair on Unix, a loopback TCP
+/// connection on Windows (no socket pair there).
+#[cfg(windows)]
+async fn pair(counted: &CountingRuntime, plain: &RuntimeRef) -> [(StreamReader, StreamWriter); 2] {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let a = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    let (b, _) = l.accept().unwrap();
+    let opts = OpenOptions::default;
+    let c = streams_common::open_connection_with_socket(counted, a.into(), opts());
+    let p = streams_common::open_connection_with_socket(&**plain, b.into(), opts());
+    [c.await.unwrap(), p.await.unwrap()]
+}
+
+#[cfg(unix)]
 async fn pair(counted: &CountingRuntime, plain: &RuntimeRef) -> [(StreamReader, StreamWriter); 2] {
     let (a, b) = UnixStream::pair().unwrap();
     let opts = OpenOptions::default;

@@ -200,6 +200,11 @@ pub async fn read_errors_keep_their_kind_and_the_original<A: Adapter, L: Link>()
             separator_found: true
         }
     ));
+    // Under Wine an abortive close reads as EOF, not as a reset (Windows
+    // reports WSAECONNRESET: Microsoft's `recv` documentation).
+    if crate::os_codes::skip_under_wine("the reset half: an abortive close reads as EOF") {
+        return;
+    }
     peer.abort(); // a reset
     reader.discard(18);
     let e = A::t(readline(&mut reader)).await.unwrap_err();
@@ -208,6 +213,6 @@ pub async fn read_errors_keep_their_kind_and_the_original<A: Adapter, L: Link>()
         panic!("{e:?}")
     };
     if L::KERNEL {
-        assert_eq!(stored.raw_os_error(), Some(libc::ECONNRESET));
+        assert_eq!(stored.raw_os_error(), Some(crate::os_codes::ECONNRESET));
     }
 }

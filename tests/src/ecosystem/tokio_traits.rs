@@ -305,6 +305,11 @@ pub async fn trait_reads_report_eof_and_the_stored_error_every_time<A: Adapter, 
         assert!(A::t(reader.fill_buf()).await.unwrap().is_empty());
     }
 
+    // Under Wine an abortive close reads as EOF, not as a reset (Windows
+    // reports WSAECONNRESET: Microsoft's `recv` documentation).
+    if crate::os_codes::skip_under_wine("the reset half: an abortive close reads as EOF") {
+        return;
+    }
     let ((mut reader, _writer), peer) = over::<A, L>(LinkOptions::default().abort_resets()).await;
     peer.abort(); // a reset
     for _ in 0..3 {
@@ -317,7 +322,7 @@ pub async fn trait_reads_report_eof_and_the_stored_error_every_time<A: Adapter, 
             panic!("{e:?}")
         };
         if L::KERNEL {
-            assert_eq!(stored.raw_os_error(), Some(libc::ECONNRESET));
+            assert_eq!(stored.raw_os_error(), Some(crate::os_codes::ECONNRESET));
         }
         let source = std::error::Error::source(inner.unwrap()).expect("the stored error");
         assert!(source.downcast_ref::<std::sync::Arc<io::Error>>().is_some());

@@ -19,6 +19,7 @@ mod client;
 mod reading;
 mod receives;
 mod server;
+#[cfg(unix)]
 mod unix;
 mod writing;
 
@@ -26,6 +27,7 @@ pub use client::*;
 pub use reading::*;
 pub use receives::*;
 pub use server::*;
+#[cfg(unix)]
 pub use unix::*;
 pub use writing::*;
 

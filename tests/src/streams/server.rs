@@ -233,7 +233,9 @@ pub async fn server_hosts<A: Adapter>() {
         e.to_string(),
         format!(
             "error while attempting to bind on address ('127.0.0.1', {p}): \
-             [errno 98] address already in use"
+             [errno {}] {}",
+            crate::os_codes::EADDRINUSE,
+            crate::os_codes::addr_in_use_text()
         )
     );
     // limit 0 is rejected up front.

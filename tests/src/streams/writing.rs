@@ -74,6 +74,12 @@ pub async fn write_after_write_eof_and_half_close<A: Adapter, L: Link>() {
 /// A reset reaches the read (before bytes still buffered), `drain()` and
 /// `wait_closed()`.
 pub async fn peer_reset_is_reported_everywhere<A: Adapter, L: Link>() {
+    // Windows reports an abortive close as a reset (`recv` fails with
+    // WSAECONNRESET, per Microsoft's `recv` documentation); under Wine the
+    // reader saw a plain EOF instead.
+    if crate::os_codes::skip_under_wine("an abortive close reads as EOF, not as a reset") {
+        return;
+    }
     let conn = L::connect::<A>(LinkOptions::default().abort_resets()).await;
     let ((mut reader, writer), (_peer_r, peer)) = (conn.client, conn.server);
     peer.write(b"half a li").unwrap();

@@ -24,6 +24,9 @@ async fn echo_one_line(mut r: StreamReader, w: StreamWriter) -> Result<(), BoxEr
 /// Our TLS server, CPython's asyncio TLS client: echo, then our
 /// close_notify is EOF for asyncio.
 pub async fn interop_tls_asyncio_client<A: Adapter>() {
+    if crate::skip_without(crate::python()) {
+        return;
+    }
     let pki = Pki::new();
     let dir = tempfile::tempdir().unwrap();
     let (ca, _, _) = pki.write_pems(dir.path());
@@ -54,6 +57,9 @@ pub async fn interop_tls_asyncio_client<A: Adapter>() {
 /// Our TLS client, CPython's asyncio TLS server; its close_notify ends
 /// our stream.
 pub async fn interop_tls_asyncio_server<A: Adapter>() {
+    if crate::skip_without(crate::python()) {
+        return;
+    }
     let pki = Pki::new();
     let dir = tempfile::tempdir().unwrap();
     let (_, cert, key) = pki.write_pems(dir.path());
@@ -80,6 +86,9 @@ pub async fn interop_tls_asyncio_server<A: Adapter>() {
 
 /// Our TLS server, `openssl s_client` (verifying with the CA and the name).
 pub async fn interop_tls_openssl_s_client<A: Adapter>() {
+    if crate::skip_without("openssl") {
+        return;
+    }
     let pki = Pki::new();
     let dir = tempfile::tempdir().unwrap();
     let (ca, _, _) = pki.write_pems(dir.path());
@@ -124,6 +133,9 @@ pub async fn interop_tls_openssl_s_client<A: Adapter>() {
 
 /// Our TLS client, `openssl s_server -rev` (echoes each line reversed).
 pub async fn interop_tls_openssl_s_server<A: Adapter>() {
+    if crate::skip_without("openssl") {
+        return;
+    }
     let pki = Pki::new();
     let dir = tempfile::tempdir().unwrap();
     let (_, cert, key) = pki.write_pems(dir.path());

@@ -44,10 +44,12 @@ macro_rules! tls_suite {
             tls_bare_fin_ends_the_stream,
             tls_client_against_plaintext_server,
             tls_large_transfer_with_flow_control,
+            #[cfg(unix)]
             tls_unix_echo,
             start_tls_keeps_a_client_hello_sent_with_the_last_line,
             start_tls_both_sides,
             tls_over_a_connected_tcp_socket,
+            #[cfg(unix)]
             tls_over_a_connected_unix_socket,
             interop_tls_asyncio_client,
             interop_tls_asyncio_server,
@@ -55,8 +57,10 @@ macro_rules! tls_suite {
             interop_tls_openssl_s_server,
         );
     };
-    (@tests $adapter:ty; $($name:ident),* $(,)?) => {
+    // An item may carry attributes (`#[cfg(unix)]`), given to its test.
+    (@tests $adapter:ty; $($(#[$attr:meta])* $name:ident),* $(,)?) => {
         $(
+            $(#[$attr])*
             #[test]
             fn $name() {
                 <$adapter as $crate::Adapter>::block_on($crate::tls::$name::<$adapter>());
@@ -95,6 +99,7 @@ where
 }
 
 /// An echo handler: each line back with `echo: `, until EOF.
+#[cfg(unix)]
 async fn echo(mut r: StreamReader, w: StreamWriter) -> Result<(), BoxError> {
     loop {
         let line = r.readline().await?;

@@ -6,6 +6,7 @@
 use super::{tls_err, tls_server, BoxError, Pki};
 use crate::adapters::Adapter;
 use std::net::{TcpListener, TcpStream};
+#[cfg(unix)]
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 use streams_common::{
@@ -132,6 +133,7 @@ pub async fn tls_over_a_connected_tcp_socket<A: Adapter>() {
 /// `open_unix_connection_with_socket` with `ssl` over a Unix socket the
 /// test connected: asyncio's Unix rules (server_hostname required, checked
 /// before the socket's type; `""` accepted), and a TLS echo.
+#[cfg(unix)]
 pub async fn tls_over_a_connected_unix_socket<A: Adapter>() {
     let pki = Pki::new();
     let dir = tempfile::tempdir().unwrap();

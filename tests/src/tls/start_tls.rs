@@ -134,13 +134,19 @@ pub async fn start_tls_both_sides<A: Adapter>() {
     assert_eq!(&A::t(r.readline()).await.unwrap()[..], b"plain\n");
     assert!(!w.is_tls() && w.can_write_eof());
     // Another connection's reader is refused, and changes nothing.
-    let (other, _peer) = std::os::unix::net::UnixStream::pair().unwrap();
-    let (mut other_r, _other_w) = A::t(A::open_unix_connection_with_socket(
-        other,
-        OpenOptions::default(),
-    ))
-    .await
-    .unwrap();
+    #[cfg(unix)]
+    let (mut other_r, _other_w) = {
+        let (other, _peer) = std::os::unix::net::UnixStream::pair().unwrap();
+        A::t(A::open_unix_connection_with_socket(
+            other,
+            OpenOptions::default(),
+        ))
+        .await
+        .unwrap()
+    };
+    // No Unix socket pair on Windows: another TCP connection will do.
+    #[cfg(windows)]
+    let (mut other_r, _other_w, _peer) = crate::connect_raw_peer::<A>(OpenOptions::default()).await;
     assert_eq!(
         A::t(w.start_tls(&mut other_r, pki.client(), StartTlsOptions::default())).await,
         Err(TlsError::ForeignReader)

@@ -1,7 +1,9 @@
 //! Our TLS client and server together: echo, the extra info, EOF
 //! semantics, flow control, Unix sockets.
 
-use super::{echo, tls_server, Pki};
+#[cfg(unix)]
+use super::echo;
+use super::{tls_server, Pki};
 use crate::adapters::Adapter;
 use crate::peers::PEER_TIMEOUT;
 use futures::channel::mpsc;
@@ -163,6 +165,7 @@ pub async fn tls_large_transfer_with_flow_control<A: Adapter>() {
 }
 
 /// TLS over Unix sockets (server_hostname "" as asyncio requires one).
+#[cfg(unix)]
 pub async fn tls_unix_echo<A: Adapter>() {
     let pki = Pki::new();
     let dir = tempfile::tempdir().unwrap();

@@ -42,7 +42,7 @@ async fn lines_half_close_and_close<A: Adapter>(
     A::t(aw.wait_closed()).await.unwrap();
     // No socket behind it.
     assert!(aw.peername().is_none() && aw.sockname().is_none());
-    assert!(aw.with_socket(|_| ()).is_none() && aw.raw_fd().is_none() && !aw.is_tcp());
+    assert!(aw.with_socket(|_| ()).is_none() && !crate::has_socket(&aw) && !aw.is_tcp());
 }
 
 /// A `tokio::io::duplex` pipe through Tokio's traits, on any runtime.

@@ -16,12 +16,15 @@ use streams_common::{StreamReader, StreamWriter};
 
 mod generic;
 mod pair;
+// Child processes with Unix tools (`cat`, signals) and CPython peers.
+#[cfg(unix)]
 mod process;
 mod sockets;
 mod tls;
 
 pub use generic::*;
 pub use pair::*;
+#[cfg(unix)]
 pub use process::*;
 pub use sockets::*;
 pub use tls::*;
@@ -47,16 +50,24 @@ macro_rules! transport_suite {
             pair_argument_errors,
             start_tls_over_a_duplex_keeps_a_client_hello_sent_with_the_line,
             streams_over_a_tokio_rustls_stream,
+            #[cfg(unix)]
             json_lines_with_cat,
+            #[cfg(unix)]
             json_rpc_with_a_python_child,
+            #[cfg(unix)]
             content_length_framing_with_a_python_child,
+            #[cfg(unix)]
             exit_status_stderr_and_kill,
+            #[cfg(unix)]
             communicate_moves_megabytes_each_way,
+            #[cfg(unix)]
             process_argument_errors,
         );
     };
-    (@tests $adapter:ty; $($name:ident),* $(,)?) => {
+    // An item may carry attributes (`#[cfg(unix)]`), given to its test.
+    (@tests $adapter:ty; $($(#[$attr:meta])* $name:ident),* $(,)?) => {
         $(
+            $(#[$attr])*
             #[test]
             fn $name() {
                 <$adapter as $crate::Adapter>::block_on($crate::transport::$name::<$adapter>());
