@@ -4,19 +4,18 @@
 //! follow the system calls the driver makes (see `streams::receives` and
 //! `tests/reply_batching.rs`).
 
+use crate::layer::{Layered, RuntimeLayer};
 use std::io::{self, IoSlice};
-use std::net::SocketAddr;
 #[cfg(unix)]
 use std::os::fd::{AsFd, BorrowedFd};
 #[cfg(unix)]
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::net::UnixStream;
 #[cfg(windows)]
 use std::os::windows::io::{AsSocket, BorrowedSocket};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
-use streams_common::runtime::{BoxFuture, Listener, Runtime, RuntimeRef, Socket};
+use streams_common::runtime::{RuntimeRef, Socket};
 
 /// What the counting sockets saw.
 #[derive(Debug, Default)]
@@ -97,8 +96,11 @@ impl Socket for CountingSocket {
 }
 
 /// A runtime, with its connected sockets counted.
+pub type CountingRuntime = Layered<Counting>;
+
+/// What [`CountingRuntime`] changes: its connected sockets count.
 #[derive(Clone)]
-pub struct CountingRuntime {
+pub struct Counting {
     inner: RuntimeRef,
     counts: Arc<Counts>,
 }
@@ -106,17 +108,19 @@ pub struct CountingRuntime {
 impl CountingRuntime {
     /// `inner`, counting into a fresh [`Counts`].
     pub fn new(inner: RuntimeRef) -> Self {
-        CountingRuntime {
+        Layered(Counting {
             inner,
             counts: Arc::default(),
-        }
+        })
     }
 
     /// What its sockets counted so far.
     pub fn counts(&self) -> &Counts {
         &self.counts
     }
+}
 
+impl Counting {
     fn wrap(&self, inner: Box<dyn Socket>) -> Box<dyn Socket> {
         Box::new(CountingSocket {
             inner,
@@ -125,15 +129,9 @@ impl CountingRuntime {
     }
 }
 
-impl Runtime for CountingRuntime {
-    fn spawn(&self, future: BoxFuture<()>) {
-        self.inner.spawn(future);
-    }
-    fn sleep(&self, duration: Duration) -> BoxFuture<()> {
-        self.inner.sleep(duration)
-    }
-    fn resolve(&self, host: String, port: u16) -> BoxFuture<io::Result<Vec<SocketAddr>>> {
-        self.inner.resolve(host, port)
+impl RuntimeLayer for Counting {
+    fn inner(&self) -> &RuntimeRef {
+        &self.inner
     }
     fn tcp_stream(&self, stream: std::net::TcpStream) -> io::Result<Box<dyn Socket>> {
         Ok(self.wrap(self.inner.tcp_stream(stream)?))
@@ -141,15 +139,5 @@ impl Runtime for CountingRuntime {
     #[cfg(unix)]
     fn unix_stream(&self, stream: UnixStream) -> io::Result<Box<dyn Socket>> {
         Ok(self.wrap(self.inner.unix_stream(stream)?))
-    }
-    fn tcp_listener(&self, listener: std::net::TcpListener) -> io::Result<Box<dyn Listener>> {
-        self.inner.tcp_listener(listener)
-    }
-    #[cfg(unix)]
-    fn unix_listener(&self, listener: UnixListener) -> io::Result<Box<dyn Listener>> {
-        self.inner.unix_listener(listener)
-    }
-    fn handle(&self) -> RuntimeRef {
-        Arc::new(self.clone())
     }
 }

@@ -6,46 +6,8 @@
 //! per runtime.
 
 use crate::adapters::{wait_until, Adapter};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use streams_common::{OpenOptions, ServerOptions, StreamReader, StreamWriter};
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Metadata, Subscriber};
-
-/// Counts the accept loop's "out of system resource" reports.
-struct CountReports(Arc<AtomicUsize>);
-
-struct Message(bool);
-
-impl Visit for Message {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" && format!("{value:?}").contains("out of system resource") {
-            self.0 = true;
-        }
-    }
-}
-
-impl Subscriber for CountReports {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut m = Message(false);
-        event.record(&mut m);
-        if m.0 {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
-}
 
 fn set_nofile(soft: u64) {
     let mut lim = libc::rlimit {
@@ -81,8 +43,17 @@ fn open_fds() -> u64 {
 /// Out of descriptors, the accept loop reports once per backoff and
 /// resumes when descriptors are free again.
 pub async fn accept_backs_off_when_out_of_descriptors<A: Adapter>() {
-    let reports = Arc::new(AtomicUsize::new(0));
-    tracing::subscriber::set_global_default(CountReports(reports.clone())).unwrap();
+    // The accept loop's "out of system resource" reports.
+    let (recorder, messages) = crate::events::FieldRecorder::new("message");
+    tracing::subscriber::set_global_default(recorder).unwrap();
+    let reports = move || {
+        messages
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| m.contains("out of system resource"))
+            .count()
+    };
 
     let server = A::t(A::start_server(
         |mut reader: StreamReader, writer: StreamWriter| async move {
@@ -135,7 +106,7 @@ pub async fn accept_backs_off_when_out_of_descriptors<A: Adapter>() {
 
     // The accept loop reports the failure and waits, without spinning.
     wait_until::<A>("the accept loop reporting it is out of descriptors", || {
-        reports.load(Ordering::SeqCst) > 0
+        reports() > 0
     })
     .await;
     // The backoff is what is observed here: the loop gets 1.5 s (or more,
@@ -144,7 +115,7 @@ pub async fn accept_backs_off_when_out_of_descriptors<A: Adapter>() {
     // so in `t` seconds there are at most t + 1 reports; a spinning loop
     // makes thousands.
     A::sleep(Duration::from_millis(1500)).await;
-    let n = reports.load(Ordering::SeqCst);
+    let n = reports();
     let elapsed = exhausted.elapsed();
     let most = elapsed.as_secs() as usize + 2;
     assert!(

@@ -16,9 +16,6 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use streams_common::{Address, HandlerFailure, Server, ServerOptions, StreamReader, StreamWriter};
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Metadata, Subscriber};
 
 /// Set in the child process: the test body does the serving.
 const CHILD: &str = "STREAMS_SUITE_REPORT_CHILD";
@@ -151,40 +148,6 @@ pub async fn handler_failure_is_printed_to_stderr_by_default<A: Adapter>() {
     );
 }
 
-/// Records the `error` field of every event.
-struct RecordErrors(Arc<Mutex<Vec<String>>>);
-
-/// Finds an event's `error` field.
-struct ErrorField(Option<String>);
-
-impl Visit for ErrorField {
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if field.name() == "error" {
-            self.0 = Some(format!("{value:?}"));
-        }
-    }
-}
-
-impl Subscriber for RecordErrors {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut field = ErrorField(None);
-        event.record(&mut field);
-        if let Some(error) = field.0 {
-            self.0.lock().unwrap().push(error);
-        }
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
-}
-
 /// A hook, or a `tracing` subscriber, takes a failed handler's report
 /// over: each gets the failure and nothing is printed to stderr.
 pub async fn a_hook_or_a_subscriber_takes_the_report_over<A: Adapter>() {
@@ -199,8 +162,8 @@ pub async fn a_hook_or_a_subscriber_takes_the_report_over<A: Adapter>() {
         assert_eq!(*hooked.lock().unwrap(), ["taken by the hook"]);
         // With a subscriber (global: the handler runs on the runtime's
         // threads), and no hook.
-        let events: Arc<Mutex<Vec<String>>> = Arc::default();
-        tracing::subscriber::set_global_default(RecordErrors(events.clone())).unwrap();
+        let (recorder, events) = crate::events::FieldRecorder::new("error");
+        tracing::subscriber::set_global_default(recorder).unwrap();
         one_failure::<A>("taken by tracing", ServerOptions::default()).await;
         assert!(
             events

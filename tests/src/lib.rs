@@ -21,11 +21,13 @@
 pub mod adapters;
 pub mod counting;
 pub mod ecosystem;
+pub mod events;
 #[cfg(unix)]
 pub mod fd_limit;
 pub mod handler_report;
 pub mod happy_eyeballs;
 pub mod interop;
+pub mod layer;
 pub mod links;
 pub mod memory_bound;
 pub mod os_codes;
@@ -92,6 +94,14 @@ pub async fn connect_port<A: Adapter>(
         .unwrap()
 }
 
+/// A client connection to `server`'s first address with default options
+/// (bounded).
+pub async fn connect<A: Adapter>(
+    server: &streams_common::Server,
+) -> (streams_common::StreamReader, streams_common::StreamWriter) {
+    connect_port::<A>(port(server), streams_common::OpenOptions::default()).await
+}
+
 /// A client connection with `options` to a plain std listener on
 /// loopback, and the listener's end of it: a peer the test drives by hand.
 pub async fn connect_raw_peer<A: Adapter>(
@@ -152,37 +162,32 @@ pub fn accept_within(
 }
 
 /// Accepts one connection on a blocking std `listener`, waiting at most
-/// `limit` for it (then the test fails). Windows has no `poll` in libc:
-/// the listener is made non-blocking for the wait and polled by `accept`
-/// itself, a millisecond apart (a bound on the wait, not on the peer's
-/// speed); the accepted socket and the listener are blocking again after.
+/// `limit` for it (then the test fails). Windows has no `poll` in libc: a
+/// thread blocks in `accept` on a clone of the listener and hands the
+/// result over a channel, waited on with the limit; when it runs out, a
+/// connection of our own ends that `accept` so the thread does not outlive
+/// the failed test.
 #[cfg(windows)]
 pub fn accept_within(
     listener: &std::net::TcpListener,
     limit: std::time::Duration,
 ) -> std::net::TcpStream {
-    let deadline = std::time::Instant::now() + limit;
-    listener
-        .set_nonblocking(true)
-        .expect("non-blocking listener");
-    let accepted = loop {
-        match listener.accept() {
-            Ok((stream, _)) => break Ok(stream),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(e) => break Err(e),
+    let clone = listener.try_clone().expect("listener clone");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let _ = tx.send(clone.accept());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(accepted) => {
+            let _ = waiter.join();
+            accepted.expect("accept").0
         }
-        if std::time::Instant::now() >= deadline {
-            listener.set_nonblocking(false).expect("blocking listener");
+        Err(_) => {
+            let _ = std::net::TcpStream::connect(listener.local_addr().expect("listener address"));
+            let _ = waiter.join();
             panic!("no connection to accept after {limit:?}");
         }
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    };
-    listener.set_nonblocking(false).expect("blocking listener");
-    let stream = accepted.expect("accept");
-    // A socket accepted on a non-blocking listener is non-blocking too on
-    // Windows.
-    stream.set_nonblocking(false).expect("blocking stream");
-    stream
+    }
 }
 
 pub use adapters::{Adapter, AsyncStdAdapter, Elapsed, SmolAdapter, TokioAdapter};

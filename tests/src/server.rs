@@ -5,6 +5,7 @@
 //! `accept()` gives for Unix clients.
 
 use crate::adapters::Adapter;
+use crate::layer::{Layered, RuntimeLayer};
 use futures::channel::oneshot;
 use futures::FutureExt;
 use std::future::Future;
@@ -12,15 +13,13 @@ use std::io::{self, IoSlice};
 use std::net::SocketAddr;
 #[cfg(unix)]
 use std::os::fd::{AsFd, BorrowedFd};
-#[cfg(unix)]
-use std::os::unix::net::{UnixListener, UnixStream};
 #[cfg(windows)]
 use std::os::windows::io::{AsSocket, BorrowedSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
-use streams_common::runtime::{Accepted, BoxFuture, Listener, Runtime, RuntimeRef, Socket};
+use streams_common::runtime::{Accepted, Listener, RuntimeRef, Socket};
 #[cfg(unix)]
 use streams_common::UnixAddr;
 use streams_common::{socket2, Address, Server, ServerOptions, StreamReader, StreamWriter};
@@ -110,7 +109,8 @@ impl Gate {
     }
 }
 
-/// The adapter's runtime, with TCP listeners wrapped in [`GatedListener`].
+/// The adapter's runtime, with TCP listeners wrapped in [`GatedListener`]
+/// (a [`RuntimeLayer`]: `Layered(GatedRuntime { .. })` is the runtime).
 #[derive(Clone)]
 struct GatedRuntime {
     inner: RuntimeRef,
@@ -204,35 +204,15 @@ impl Socket for GatedSocket {
     }
 }
 
-impl Runtime for GatedRuntime {
-    fn spawn(&self, future: BoxFuture<()>) {
-        self.inner.spawn(future);
-    }
-    fn sleep(&self, duration: Duration) -> BoxFuture<()> {
-        self.inner.sleep(duration)
-    }
-    fn resolve(&self, host: String, port: u16) -> BoxFuture<io::Result<Vec<SocketAddr>>> {
-        self.inner.resolve(host, port)
-    }
-    fn tcp_stream(&self, stream: std::net::TcpStream) -> io::Result<Box<dyn Socket>> {
-        self.inner.tcp_stream(stream)
-    }
-    #[cfg(unix)]
-    fn unix_stream(&self, stream: UnixStream) -> io::Result<Box<dyn Socket>> {
-        self.inner.unix_stream(stream)
+impl RuntimeLayer for GatedRuntime {
+    fn inner(&self) -> &RuntimeRef {
+        &self.inner
     }
     fn tcp_listener(&self, listener: std::net::TcpListener) -> io::Result<Box<dyn Listener>> {
         Ok(Box::new(GatedListener {
             inner: self.inner.tcp_listener(listener)?,
             gate: self.gate.clone(),
         }))
-    }
-    #[cfg(unix)]
-    fn unix_listener(&self, listener: UnixListener) -> io::Result<Box<dyn Listener>> {
-        self.inner.unix_listener(listener)
-    }
-    fn handle(&self) -> RuntimeRef {
-        Arc::new(self.clone())
     }
 }
 
@@ -249,10 +229,10 @@ where
 {
     let (report, at_close) = oneshot::channel();
     let gate = Arc::new(Gate::new(closing, report));
-    let rt = Arc::new(GatedRuntime {
+    let rt = Arc::new(Layered(GatedRuntime {
         inner: A::runtime(),
         gate: gate.clone(),
-    });
+    }));
     let server = A::t(streams_common::start_server(
         rt,
         handler,

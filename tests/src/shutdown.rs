@@ -11,19 +11,19 @@ use std::sync::Arc;
 use streams_common::{OpenOptions, Server, ServerOptions, StreamReader, StreamWriter};
 // The Unix-only tests' runtime wrapper and servers.
 #[cfg(unix)]
+use crate::layer::{Layered, RuntimeLayer};
+#[cfg(unix)]
 use futures::future::{AbortHandle, Abortable};
 #[cfg(unix)]
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::io;
+#[cfg(unix)]
+use std::os::unix::net::UnixStream;
 #[cfg(unix)]
 use std::path::Path;
 #[cfg(unix)]
 use std::sync::Mutex;
 #[cfg(unix)]
-use std::time::Duration;
-#[cfg(unix)]
-use std::{io, net::SocketAddr};
-#[cfg(unix)]
-use streams_common::runtime::{BoxFuture, Listener, Runtime, RuntimeRef, Socket};
+use streams_common::runtime::{BoxFuture, RuntimeRef};
 
 /// How many clients the shutdown tests connect.
 const CLIENTS: usize = 3;
@@ -195,7 +195,10 @@ impl AbortableRuntime {
 }
 
 #[cfg(unix)]
-impl Runtime for AbortableRuntime {
+impl RuntimeLayer for AbortableRuntime {
+    fn inner(&self) -> &RuntimeRef {
+        &self.inner
+    }
     fn spawn(&self, future: BoxFuture<()>) {
         let (handle, registration) = AbortHandle::new_pair();
         self.handles.lock().unwrap().push(handle);
@@ -208,29 +211,6 @@ impl Runtime for AbortableRuntime {
                 },
             )));
     }
-    fn sleep(&self, duration: Duration) -> BoxFuture<()> {
-        self.inner.sleep(duration)
-    }
-    fn resolve(&self, host: String, port: u16) -> BoxFuture<io::Result<Vec<SocketAddr>>> {
-        self.inner.resolve(host, port)
-    }
-    fn tcp_stream(&self, stream: std::net::TcpStream) -> io::Result<Box<dyn Socket>> {
-        self.inner.tcp_stream(stream)
-    }
-    #[cfg(unix)]
-    fn unix_stream(&self, stream: UnixStream) -> io::Result<Box<dyn Socket>> {
-        self.inner.unix_stream(stream)
-    }
-    fn tcp_listener(&self, listener: std::net::TcpListener) -> io::Result<Box<dyn Listener>> {
-        self.inner.tcp_listener(listener)
-    }
-    #[cfg(unix)]
-    fn unix_listener(&self, listener: UnixListener) -> io::Result<Box<dyn Listener>> {
-        self.inner.unix_listener(listener)
-    }
-    fn handle(&self) -> RuntimeRef {
-        Arc::new(self.clone())
-    }
 }
 
 /// A detached server serves on with every handle dropped, until its
@@ -240,11 +220,11 @@ impl Runtime for AbortableRuntime {
 pub async fn detached_server_serves_on_without_a_handle<A: Adapter>() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("detached.sock");
-    let rt = AbortableRuntime {
+    let rt = Layered(AbortableRuntime {
         inner: A::runtime(),
         handles: Arc::default(),
         alive: Arc::default(),
-    };
+    });
     let server = A::t(streams_common::start_unix_server(
         Arc::new(rt.clone()),
         |mut reader: StreamReader, writer: StreamWriter| async move {

@@ -12,12 +12,12 @@
 //! in-memory pair, the generic path).
 
 use crate::adapters::Adapter;
+use crate::connect;
 use crate::links::{End, Link, LinkOptions};
-use crate::port;
 use std::future::Future;
 use std::io;
 use streams_common::runtime::BoxFuture;
-use streams_common::{OpenOptions, Server, ServerOptions, StreamReader, StreamWriter};
+use streams_common::{Server, ServerOptions, StreamReader, StreamWriter};
 
 mod conveniences;
 mod errors;
@@ -47,11 +47,6 @@ where
     ))
     .await
     .unwrap()
-}
-
-/// A client connection to `server`.
-async fn connect<A: Adapter>(server: &Server) -> (StreamReader, StreamWriter) {
-    crate::connect_port::<A>(port(server), OpenOptions::default()).await
 }
 
 /// A connection over `L` whose server end runs `handler` in a task of its

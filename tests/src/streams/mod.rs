@@ -10,8 +10,8 @@
 //! servers and system calls.
 
 use crate::adapters::{wait_until, Adapter};
-use crate::port;
-use streams_common::{OpenOptions, Server, ServerOptions, StreamReader, StreamWriter};
+use crate::connect;
+use streams_common::{Server, ServerOptions, StreamReader, StreamWriter};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -50,11 +50,6 @@ async fn echo_server<A: Adapter>() -> Server {
     ))
     .await
     .unwrap()
-}
-
-/// A client connection to `server` with default options (bounded).
-async fn connect<A: Adapter>(server: &Server) -> (StreamReader, StreamWriter) {
-    crate::connect_port::<A>(port(server), OpenOptions::default()).await
 }
 
 /// Waits (bounded; failing the test) until the server has registered `n`

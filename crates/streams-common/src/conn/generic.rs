@@ -3,10 +3,7 @@
 //! such connections (see [`crate::transport`]).
 
 use super::driver::Drive;
-use super::{
-    poll_fn, Arc, AtomicBool, AtomicU8, AtomicUsize, Mutex, Shared, State, StreamReader,
-    StreamWriter, Wakers, WRITER_CLOSE_NOW,
-};
+use super::{Arc, Identity, Shared, State, StreamReader, StreamWriter, Wakers};
 use crate::connection::Connection;
 use crate::runtime::{BoxFuture, RuntimeRef};
 use crate::transport::{RecvTransport, SendTransport, Transport, TransportOptions};
@@ -225,28 +222,18 @@ fn build(
         timer: None,
         on_finished: None,
     };
-    Arc::new(Shared {
-        drain_ready: AtomicBool::new(state.core.drain_ready()),
-        news: AtomicBool::new(false),
-        reader_len: AtomicUsize::new(0),
-        // The write fast path (a reply sent by write() itself) is for
-        // sockets only: it is never set for a generic transport.
-        input_drained: AtomicBool::new(false),
-        writer_close: AtomicU8::new(WRITER_CLOSE_NOW),
-        state: Mutex::new(state),
-        peername: options.peername,
-        sockname: options.sockname,
-        is_tcp: false,
-        rt,
-        server_side: options.server_side,
-        host: options.server_hostname,
-        reader_closes,
-    })
-}
-
-fn driver(shared: &Arc<Shared>) -> BoxFuture<()> {
-    let shared = shared.clone();
-    Box::pin(poll_fn(move |cx| shared.poll_drive(cx)))
+    Shared::new(
+        state,
+        Identity {
+            peername: options.peername,
+            sockname: options.sockname,
+            is_tcp: false,
+            rt,
+            server_side: options.server_side,
+            host: options.server_hostname,
+            reader_closes,
+        },
+    )
 }
 
 /// A reader and a writer over `halves` (options already checked), and the
@@ -261,7 +248,7 @@ pub(crate) fn new_transport_connection(
     (
         StreamReader::new(shared.clone(), limit),
         StreamWriter::new(shared.clone()),
-        driver(&shared),
+        Shared::driver(&shared),
     )
 }
 
@@ -273,7 +260,10 @@ pub(crate) fn new_reader_alone(
 ) -> (StreamReader, BoxFuture<()>) {
     let limit = options.limit;
     let shared = build(rt, halves, options, true);
-    (StreamReader::new(shared.clone(), limit), driver(&shared))
+    (
+        StreamReader::new(shared.clone(), limit),
+        Shared::driver(&shared),
+    )
 }
 
 /// A writer alone over `halves`.
@@ -283,5 +273,5 @@ pub(crate) fn new_writer_alone(
     options: TransportOptions,
 ) -> (StreamWriter, BoxFuture<()>) {
     let shared = build(rt, halves, options, false);
-    (StreamWriter::new(shared.clone()), driver(&shared))
+    (StreamWriter::new(shared.clone()), Shared::driver(&shared))
 }

@@ -212,7 +212,45 @@ fn set_waker(slot: &mut Option<Waker>, cx: &Context<'_>) {
     }
 }
 
+/// What a connection's handles report about it, fixed when it is made.
+pub(crate) struct Identity {
+    pub(crate) peername: Option<Address>,
+    pub(crate) sockname: Option<Address>,
+    pub(crate) is_tcp: bool,
+    pub(crate) rt: RuntimeRef,
+    pub(crate) server_side: bool,
+    pub(crate) host: Option<String>,
+    pub(crate) reader_closes: bool,
+}
+
 impl Shared {
+    /// The shared part of a new connection in `state`.
+    pub(crate) fn new(state: State, id: Identity) -> Arc<Shared> {
+        Arc::new(Shared {
+            drain_ready: AtomicBool::new(state.core.drain_ready()),
+            news: AtomicBool::new(false),
+            reader_len: AtomicUsize::new(0),
+            // Set only by a reader over a socket (the write fast path, a
+            // reply sent by write() itself, is for sockets only).
+            input_drained: AtomicBool::new(false),
+            writer_close: AtomicU8::new(WRITER_CLOSE_NOW),
+            state: Mutex::new(state),
+            peername: id.peername,
+            sockname: id.sockname,
+            is_tcp: id.is_tcp,
+            rt: id.rt,
+            server_side: id.server_side,
+            host: id.host,
+            reader_closes: id.reader_closes,
+        })
+    }
+
+    /// The connection's driver task, to spawn.
+    pub(crate) fn driver(shared: &Arc<Shared>) -> BoxFuture<()> {
+        let shared = shared.clone();
+        Box::pin(poll_fn(move |cx| shared.poll_drive(cx)))
+    }
+
     pub(crate) fn lock(&self) -> StateGuard<'_> {
         // A panic while the lock was held cannot leave the state half
         // updated in a way that matters more than losing the connection.
@@ -352,25 +390,19 @@ pub(crate) fn new_connection(
         timer: None,
         on_finished,
     };
-    let shared = Arc::new(Shared {
-        drain_ready: AtomicBool::new(state.core.drain_ready()),
-        news: AtomicBool::new(false),
-        reader_len: AtomicUsize::new(0),
-        input_drained: AtomicBool::new(false),
-        writer_close: AtomicU8::new(WRITER_CLOSE_NOW),
-        state: Mutex::new(state),
-        peername,
-        sockname,
-        is_tcp,
-        rt: conn.rt,
-        server_side: conn.server_side,
-        host: conn.host,
-        reader_closes: false,
-    });
-    let driver = {
-        let shared = shared.clone();
-        Box::pin(poll_fn(move |cx| shared.poll_drive(cx))) as BoxFuture<()>
-    };
+    let shared = Shared::new(
+        state,
+        Identity {
+            peername,
+            sockname,
+            is_tcp,
+            rt: conn.rt,
+            server_side: conn.server_side,
+            host: conn.host,
+            reader_closes: false,
+        },
+    );
+    let driver = Shared::driver(&shared);
     (
         StreamReader::new(shared.clone(), limit),
         StreamWriter::new(shared.clone()),

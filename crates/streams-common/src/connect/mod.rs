@@ -488,7 +488,7 @@ pub async fn open_unix_connection_with_socket(
     }
     // asyncio's create_unix_connection rules.
     let name = options.tls_name(None)?;
-    if sock.domain()? != Domain::UNIX || sock.r#type()? != Type::STREAM {
+    if crate::sys::domain(&sock)? != Domain::UNIX || sock.r#type()? != Type::STREAM {
         return Err(ArgumentError::NotAUnixStreamSocket {
             desc: describe(&sock),
         }

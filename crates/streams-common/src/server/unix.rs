@@ -135,7 +135,7 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: HandlerOutput,
 {
-    if sock.domain()? != Domain::UNIX || sock.r#type()? != Type::STREAM {
+    if crate::sys::domain(&sock)? != Domain::UNIX || sock.r#type()? != Type::STREAM {
         return Err(ArgumentError::NotAUnixStreamSocket {
             desc: format!("{sock:?}"),
         }
