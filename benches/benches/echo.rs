@@ -50,7 +50,7 @@ use std::time::{Duration, Instant};
 
 use streams_common::runtime::RuntimeRef;
 use streams_common::{Hosts, OpenOptions, ServerOptions, StreamReader, StreamWriter};
-use support::{bounded, env_or, payload, BoxError, Lines, Res, Runner, LINE, TIMEOUT};
+use support::{bounded, env_or, BoxError, Lines, Res, Runner, LINE, TIMEOUT};
 
 // ----- the library, on any runtime ---------------------------------------
 
@@ -225,14 +225,13 @@ fn main() -> Res<()> {
     if std::env::var_os("ASYNC_STD_THREAD_COUNT").is_none() {
         std::env::set_var("ASYNC_STD_THREAD_COUNT", "1");
     }
-    let filter = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with('-'))
-        .unwrap_or_default();
-    let cpu = support::pin_from_env()?;
-    let lines = env_or("ECHO_LINES", 300_000);
-    let rounds = env_or("ROUNDS", 5).max(1);
-    let data = Arc::new(payload(lines));
+    let support::Setup {
+        filter,
+        cpu,
+        lines,
+        rounds,
+        data,
+    } = support::Setup::from_env()?;
     let per_s = move |d: Duration| lines as f64 / d.as_secs_f64();
     let runner = |name: &str, run: Box<dyn Fn() -> Res<f64>>| Runner {
         name: name.into(),

@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 use streams_common::runtime::{Runtime, RuntimeRef};
 use streams_common::transport::{self, TransportOptions};
 use streams_common::{OpenOptions, StreamReader, StreamWriter};
-use support::{bounded, env_or, payload, Lines, Res, Runner, LINE};
+use support::{bounded, Lines, Res, Runner, LINE};
 
 /// One end of a connection.
 type Ends = (StreamReader, StreamWriter);
@@ -278,14 +278,13 @@ const TOKIO_DUPLEX: &str = "hand-written Tokio, tokio::io::duplex";
 const SMOL_TCP: &str = "hand-written smol, TCP";
 
 fn main() -> Res<()> {
-    let filter = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with('-'))
-        .unwrap_or_default();
-    let cpu = support::pin_from_env()?;
-    let lines = env_or("ECHO_LINES", 300_000);
-    let rounds = env_or("ROUNDS", 5).max(1);
-    let data = Arc::new(payload(lines));
+    let support::Setup {
+        filter,
+        cpu,
+        lines,
+        rounds,
+        data,
+    } = support::Setup::from_env()?;
     let per_s = move |d: Duration| lines as f64 / d.as_secs_f64();
 
     let mut runners: Vec<Runner> = Vec::new();

@@ -61,6 +61,42 @@ fn pin(cpu: usize) -> std::io::Result<()> {
     Ok(())
 }
 
+/// What every end-to-end bench starts from: its command line and
+/// environment read, the process pinned, the payload made.
+pub struct Setup {
+    /// The first argument that is not a flag (implementations whose name
+    /// contains it run, with their baselines).
+    pub filter: String,
+    /// What the process is pinned to (`ECHO_CPU`).
+    pub cpu: String,
+    /// `ECHO_LINES`, default 300,000.
+    pub lines: usize,
+    /// `ROUNDS`, default 5.
+    pub rounds: usize,
+    /// `lines` lines of `LINE` bytes.
+    pub data: std::sync::Arc<Vec<u8>>,
+}
+
+impl Setup {
+    pub fn from_env() -> Res<Setup> {
+        let filter = std::env::args()
+            .skip(1)
+            .find(|a| !a.starts_with('-'))
+            .unwrap_or_default();
+        let cpu = pin_from_env()?;
+        let lines = env_or("ECHO_LINES", 300_000);
+        let rounds = env_or("ROUNDS", 5).max(1);
+        let data = std::sync::Arc::new(payload(lines));
+        Ok(Setup {
+            filter,
+            cpu,
+            lines,
+            rounds,
+            data,
+        })
+    }
+}
+
 pub fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     let m = v.len() / 2;
