@@ -96,6 +96,7 @@ mod handshake;
 mod lifecycle;
 mod linger;
 mod recv;
+mod rooms;
 #[cfg(feature = "tls")]
 mod tls;
 // Without the `tls` feature the TLS layer's types have no values: the

@@ -1,17 +1,19 @@
 //! The receive side: bytes (plaintext) on their way to the reader, EOF and
 //! the error after them, and the flow-control decision.
 
+use super::rooms;
 use crate::error::StoredError;
 use bytes::{Bytes, BytesMut};
 use reader_core::Reader;
 use std::collections::VecDeque;
+use std::mem;
 
 /// The most room a receive is offered: one read chunk.
 pub(super) const READ_SIZE: usize = 64 * 1024;
 /// The room a receive is offered at first, and again after a quiet spell:
-/// an idle connection's whole receive buffer. It grows fourfold each time
-/// a receive fills it, up to [`READ_SIZE`].
-const SMALL_READ_SIZE: usize = 4 * 1024;
+/// the size of the rooms a thread keeps spare ([`rooms`]). It grows
+/// fourfold each time a receive fills it, up to [`READ_SIZE`].
+const SMALL_READ_SIZE: usize = rooms::ROOM;
 /// A receive goes into the buffer's remaining room while at least this
 /// much is left; below it, into the whole buffer again when every chunk
 /// cut from it is gone, else into fresh room of the full size. (The reader
@@ -24,19 +26,30 @@ const MIN_RECV_ROOM: usize = 8 * 1024;
 ///
 /// The application's reader keeps its [`Reader`] to itself, so that
 /// reading a line that is already buffered needs nothing from the
-/// connection; received bytes wait here and move to the reader without a
-/// copy when it next looks.
+/// connection; received bytes wait here and move to the reader when it
+/// next looks: small amounts by copy, large ones without.
 ///
-/// The driver receives straight into `room`, zeroed once when it is
-/// allocated; each receive's bytes are split off it as one chunk (no copy,
-/// no growth: several receives before the reader looks are several chunks,
-/// never a buffer that grows and copies what it holds).
+/// The driver receives straight into `room_buf`, zeroed once when it is
+/// allocated. What it received stays at the front of the room (`held`)
+/// while the room has space for the next receive; when it has not, the
+/// held bytes are split off as one chunk (no copy, no growth: the room is
+/// never a buffer that grows and copies what it holds) and the receive
+/// goes into the rest or a new room. The reader copies small amounts out
+/// of the room, which is then whole again for the next request, without
+/// the reference counting and the allocation that splitting costs.
 pub(super) struct Inbox {
-    /// What the next receives write into (its whole length is room).
+    /// What the next receives write into: `[..held]` is received data,
+    /// the rest is room.
     room_buf: BytesMut,
+    /// Bytes received into the front of `room_buf`, not yet delivered
+    /// (after every chunk).
+    held: usize,
+    /// `room_buf` came from [`rooms::take`] and no chunk was split off
+    /// it: it may go back to the thread's spare rooms.
+    pristine: bool,
     /// Chunks received and not yet delivered, in order.
     chunks: VecDeque<Bytes>,
-    /// Their total length.
+    /// Bytes received and not yet delivered: the chunks and `held`.
     queued: usize,
     limit: usize,
     /// How many bytes the reader held when it last reported.
@@ -66,6 +79,8 @@ impl Inbox {
         };
         Inbox {
             room_buf: BytesMut::new(),
+            held: 0,
+            pristine: false,
             chunks: VecDeque::new(),
             queued: 0,
             limit,
@@ -132,17 +147,56 @@ impl Inbox {
         } else {
             self.room.min(left.max(SMALL_READ_SIZE))
         };
+        if self.room_buf.len() - self.held < want {
+            self.make_room(want);
+        }
+        let start = self.held;
+        let n = (self.room_buf.len() - start).min(want);
+        self.offered = n;
+        &mut self.room_buf[start..start + n]
+    }
+
+    /// Makes room for a receive of `want` bytes when the room left is
+    /// smaller: the held bytes become a chunk, then the rest of the room
+    /// serves if it is large enough, else the whole room if every chunk
+    /// cut from it is gone, else a new room.
+    fn make_room(&mut self, want: usize) {
+        self.split_held();
+        if self.room_buf.is_empty() && want == rooms::ROOM {
+            self.room_buf = rooms::take();
+            self.pristine = true;
+            return;
+        }
         let short = want.saturating_sub(self.room_buf.len());
         if short > 0 && self.room_buf.try_reclaim(short) {
             // Every chunk cut from it was dropped (delivered by copy, or
             // read and released): the whole buffer is ours again.
             self.room_buf.resize(want, 0);
+            self.pristine = false;
         } else if self.room_buf.len() < MIN_RECV_ROOM.min(want) {
             self.room_buf = BytesMut::zeroed(want);
+            self.pristine = false;
         }
-        let n = self.room_buf.len().min(want);
-        self.offered = n;
-        &mut self.room_buf[..n]
+    }
+
+    /// The held bytes, as a chunk of their own (shared with the room).
+    fn split_held(&mut self) {
+        if self.held > 0 {
+            let chunk = self.room_buf.split_to(self.held).freeze();
+            self.chunks.push_back(chunk);
+            self.held = 0;
+            self.pristine = false;
+        }
+    }
+
+    /// Lets go of the room: back to the thread's spare rooms when it may
+    /// go there, freed otherwise (chunks cut from it keep their part
+    /// alive).
+    fn release_room(&mut self) {
+        let room = mem::take(&mut self.room_buf);
+        if mem::take(&mut self.pristine) && self.held == 0 {
+            rooms::give_back(room);
+        }
     }
 
     /// `n` bytes were written into the room: asyncio pauses the transport
@@ -151,9 +205,10 @@ impl Inbox {
         if n >= self.offered && self.offered >= self.room {
             self.room = self.room.saturating_mul(4).min(READ_SIZE);
         }
-        let n = n.min(self.room_buf.len());
+        let n = n.min(self.offered);
+        self.offered -= n;
         if n > 0 {
-            self.chunks.push_back(self.room_buf.split_to(n).freeze());
+            self.held += n;
             self.queued += n;
         }
         if reader_core::flow::should_pause(self.queued.saturating_add(self.reader_len), self.limit)
@@ -168,7 +223,7 @@ impl Inbox {
     /// the buffer's memory: a fresh buffer would only add to it.)
     pub(super) fn nothing_received(&mut self) {
         if self.queued == 0 && self.reader_len == 0 && self.room == SMALL_READ_SIZE {
-            self.room_buf = BytesMut::new();
+            self.release_room();
         }
     }
 
@@ -184,6 +239,8 @@ impl Inbox {
         for chunk in self.chunks.drain(..) {
             all.extend_from_slice(&chunk);
         }
+        all.extend_from_slice(&self.room_buf[..self.held]);
+        self.held = 0;
         self.queued = 0;
         all
     }
@@ -211,18 +268,27 @@ impl Inbox {
     pub(super) fn deliver_to(&mut self, reader: &mut Reader<StoredError>) {
         if self.queued > 0 {
             let delivered = self.queued;
-            // Small chunks are copied, so that they do not pin a receive
+            // Small amounts are copied, so that they do not pin a receive
             // buffer many times their size while the reader holds them (a
             // peer dripping bytes would multiply its memory) and the room
-            // they were cut from is whole again for the next receive; the
-            // rest go over without a copy. Cannot fail: EOF is fed to the
-            // reader only after the bytes.
+            // is whole again for the next receive; the rest go over
+            // without a copy. Cannot fail: EOF is fed to the reader only
+            // after the bytes.
             for chunk in self.chunks.drain(..) {
                 let _ = if chunk.len() < SMALL_READ_SIZE {
                     reader.feed(&chunk)
                 } else {
                     reader.feed_bytes(chunk)
                 };
+            }
+            if self.held >= SMALL_READ_SIZE {
+                self.split_held();
+                if let Some(chunk) = self.chunks.pop_front() {
+                    let _ = reader.feed_bytes(chunk);
+                }
+            } else if self.held > 0 {
+                let _ = reader.feed(&self.room_buf[..self.held]);
+                self.held = 0;
             }
             self.queued = 0;
             if delivered < SMALL_READ_SIZE {
@@ -234,7 +300,7 @@ impl Inbox {
                 // with a small receive, and letting go of a grown buffer
                 // then makes every batch allocate a fresh one.
                 self.room = SMALL_READ_SIZE;
-                self.room_buf = BytesMut::new();
+                self.release_room();
             }
         }
         if self.eof && !self.eof_taken {
@@ -257,5 +323,13 @@ impl Inbox {
         let resumed = self.paused && !paused;
         self.paused = paused;
         resumed
+    }
+}
+
+impl Drop for Inbox {
+    /// A closed connection's room goes to the thread's spare rooms too:
+    /// the next connection's first request takes it.
+    fn drop(&mut self) {
+        self.release_room();
     }
 }
