@@ -25,9 +25,13 @@ What it does:
   GET, N requests each);
 - prints, per depth and size, the median over the rounds of each figure
   and of its ratio to the same round's hand-written server of the same
-  runtime (`tokio-hand` for `streams-tokio*`, `tokio-hand-mt` for
-  `streams-tokio-mt*`, `smol-hand` for `streams-smol*`, and `tokio-hand`
-  for CPython asyncio), with the ratio's spread (min-max over the rounds);
+  runtime (`tokio-hand` for `streams-tokio*` and `tokio-codec`,
+  `tokio-hand-mt` for `streams-tokio-mt*`, `smol-hand` for
+  `streams-smol*`, and `tokio-hand`
+  for CPython asyncio), with the ratio's spread (min-max over the rounds),
+  and for `streams-tokio` (owned `Bytes` arguments) its CPU ratio to its
+  owned-argument peer, `tokio-codec` (a tokio-util codec cutting `Bytes`
+  out of its read buffer);
 - then, once per server, depth and size, counts the server's system calls
   with perf tracepoints (`perf stat -e syscalls:sys_enter_recvfrom ... -p
   PID`: counts, which unlike times are not noisy), per request: receives,
@@ -61,6 +65,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 TESTS = 4  # -t ping,set,get runs PING_INLINE, PING_MBULK, SET, GET
 BASELINE = {
     "tokio-hand": "tokio-hand",
+    "tokio-codec": "tokio-hand",
     "streams-tokio": "tokio-hand",
     "streams-tokio-into": "tokio-hand",
     "tokio-hand-mt": "tokio-hand-mt",
@@ -71,8 +76,15 @@ BASELINE = {
     "streams-smol-into": "smol-hand",
     "asyncio": "tokio-hand",
 }
+# The owned-argument peer of a server whose requests come as owned `Bytes`
+# (a tokio-util codec cutting `Bytes` out of its read buffer), for a
+# second ratio beside the one to the hand-written server.
+OWNED_PEER = {
+    "streams-tokio": "tokio-codec",
+}
 DEFAULT_IMPLS = [
     "tokio-hand",
+    "tokio-codec",
     "streams-tokio",
     "streams-tokio-into",
     "tokio-hand-mt",
@@ -339,6 +351,7 @@ def main():
     for i in list(impls):
         if BASELINE[i] not in impls:
             impls.insert(0, BASELINE[i])
+    peers = {i: OWNED_PEER[i] for i in impls if OWNED_PEER.get(i) in impls}
     configs = [(int(pl), int(sz)) for pl in args.pipelines.split(",") for sz in args.sizes.split(",")]
 
     ensure_redis_benchmark()
@@ -351,8 +364,9 @@ def main():
         impls = [i for i in impls if i != "asyncio"]
         for pipeline, size in configs:
             print(f"\n-P {pipeline}, -d {size}: user-space instructions per request (callgrind)\n")
-            print("| server | instructions/request | ratio | without memset/memcpy | ratio |")
-            print("|---|---:|---:|---:|---:|")
+            print("| server | instructions/request | ratio | without memset/memcpy | ratio "
+                  "| ratio to the owned peer |")
+            print("|---|---:|---:|---:|---:|---:|")
             counts = {}
             for impl in impls:
                 counts[impl] = count_instructions(binary, impl, args, pipeline, size)
@@ -360,7 +374,8 @@ def main():
                     f"({counts[impl][1]:.0f} without memset/memcpy)")
             for impl in impls:
                 (a, b), (ba, bb) = counts[impl], counts[BASELINE[impl]]
-                print(f"| {impl} | {a:.0f} | {a / ba:.2f} | {b:.0f} | {b / bb:.2f} |")
+                peer = f"{b / counts[peers[impl]][1]:.2f}" if impl in peers else ""
+                print(f"| {impl} | {a:.0f} | {a / ba:.2f} | {b:.0f} | {b / bb:.2f} | {peer} |")
         return
 
     if not args.no_times:
@@ -375,8 +390,9 @@ def main():
         for (pipeline, size), by_impl in results.items():
             print(f"\n-P {pipeline}, -d {size}: median of {args.rounds} rounds; ratios to the "
                   "hand-written server of the same runtime, per round\n")
-            print("| server | k requests/s | ratio | spread | CPU µs/request | ratio | spread |")
-            print("|---|---:|---:|---:|---:|---:|---:|")
+            print("| server | k requests/s | ratio | spread | CPU µs/request | ratio | spread "
+                  "| CPU ratio to the owned peer | spread |")
+            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
             for impl, runs in by_impl.items():
                 base = by_impl[BASELINE[impl]]
                 rps_r = [r / b for (r, _), (b, _) in zip(runs, base)]
@@ -384,7 +400,12 @@ def main():
                 print(f"| {impl} | {statistics.median(r for r, _ in runs) / 1e3:.1f} "
                       f"| {statistics.median(rps_r):.2f} | {spread(rps_r)} "
                       f"| {statistics.median(c for _, c in runs):.2f} "
-                      f"| {statistics.median(cpu_r):.2f} | {spread(cpu_r)} |")
+                      f"| {statistics.median(cpu_r):.2f} | {spread(cpu_r)} ", end="")
+                if impl in peers:
+                    peer_r = [c / b for (_, c), (_, b) in zip(runs, by_impl[peers[impl]])]
+                    print(f"| {statistics.median(peer_r):.2f} | {spread(peer_r)} |")
+                else:
+                    print("| | |")
 
     if not args.no_syscalls:
         names = [n for n, _ in SYSCALLS]

@@ -10,6 +10,8 @@
 
 #[path = "../examples/resp/command.rs"]
 mod command;
+#[path = "../examples/resp/hand_codec.rs"]
+mod hand_codec;
 #[path = "../examples/resp/hand_smol.rs"]
 mod hand_smol;
 #[path = "../examples/resp/hand_tokio.rs"]
@@ -217,6 +219,11 @@ fn tokio_hand_written_multi_thread() {
 }
 
 #[test]
+fn tokio_codec() {
+    session(Impl::TokioCodec);
+}
+
+#[test]
 fn smol_hand_written() {
     session(Impl::SmolHand);
 }
@@ -258,5 +265,5 @@ fn every_implementation_is_tested_and_named_once() {
         assert!(!names[..i].contains(name), "{name} twice");
         assert_eq!(Impl::from_name(name).map(|i| i.name()), Some(*name));
     }
-    assert_eq!(names.len(), 9, "a new implementation needs a test above");
+    assert_eq!(names.len(), 10, "a new implementation needs a test above");
 }

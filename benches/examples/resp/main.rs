@@ -1,8 +1,9 @@
 //! A Redis-protocol (RESP2) server: `PING`, `ECHO`, `SET`, `GET`, `DEL`,
 //! `INCR`, array and inline requests, a cap on bulk lengths. Written on
 //! the streams API as an asyncio user writes it (`streams.rs`), and, as
-//! baselines, by hand on plain Tokio (`hand_tokio.rs`) and plain smol
-//! (`hand_smol.rs`); the protocol itself is shared (`command.rs`), so the
+//! baselines, by hand on plain Tokio (`hand_tokio.rs`), on Tokio with
+//! tokio-util's codec (`hand_codec.rs`, arguments as `Bytes`) and on
+//! plain smol (`hand_smol.rs`); the protocol itself is shared (`command.rs`), so the
 //! servers differ only in their I/O.
 //!
 //! ```text
@@ -10,7 +11,7 @@
 //! redis-cli -p 6379 set greeting hello
 //! ```
 //!
-//! `IMPL` is one of `tokio-hand`, `tokio-hand-mt`, `smol-hand`,
+//! `IMPL` is one of `tokio-hand`, `tokio-hand-mt`, `tokio-codec`, `smol-hand`,
 //! `streams-tokio`, `streams-tokio-into`, `streams-tokio-mt`,
 //! `streams-tokio-mt-into`, `streams-smol`, `streams-smol-into` (`-mt`: a
 //! multi-thread Tokio runtime with `--threads` workers, default 2;
@@ -23,6 +24,7 @@
 //! `benches/tests/resp.rs` checks each answers a scripted session.
 
 mod command;
+mod hand_codec;
 mod hand_smol;
 mod hand_tokio;
 mod run;

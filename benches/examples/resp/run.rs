@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::streams::Reads;
-use crate::{hand_smol, hand_tokio, streams};
+use crate::{hand_codec, hand_smol, hand_tokio, streams};
 
 pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -17,6 +17,9 @@ pub enum Impl {
     TokioHand,
     /// Hand-written on Tokio, multi-thread runtime.
     TokioHandMt,
+    /// Hand-written on Tokio with tokio-util's codec, arguments as `Bytes`
+    /// (current-thread runtime).
+    TokioCodec,
     /// The streams API on Tokio, current-thread runtime.
     StreamsTokio(Reads),
     /// The streams API on Tokio, multi-thread runtime.
@@ -29,9 +32,10 @@ pub enum Impl {
 
 impl Impl {
     /// Every implementation, baselines first.
-    pub const ALL: [Impl; 9] = [
+    pub const ALL: [Impl; 10] = [
         Impl::TokioHand,
         Impl::TokioHandMt,
+        Impl::TokioCodec,
         Impl::SmolHand,
         Impl::StreamsTokio(Reads::Owned),
         Impl::StreamsTokio(Reads::Into),
@@ -46,6 +50,7 @@ impl Impl {
         match self {
             Impl::TokioHand => "tokio-hand",
             Impl::TokioHandMt => "tokio-hand-mt",
+            Impl::TokioCodec => "tokio-codec",
             Impl::SmolHand => "smol-hand",
             Impl::StreamsTokio(Reads::Owned) => "streams-tokio",
             Impl::StreamsTokio(Reads::Into) => "streams-tokio-into",
@@ -70,7 +75,7 @@ pub fn run(
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> Res<()> {
     match imp {
-        Impl::TokioHand | Impl::StreamsTokio(_) => {
+        Impl::TokioHand | Impl::TokioCodec | Impl::StreamsTokio(_) => {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
@@ -102,6 +107,7 @@ async fn on_tokio(
             close(server).await;
             Ok(())
         }
+        Impl::TokioCodec => Ok(hand_codec::serve(listener, stop).await?),
         _ => Ok(hand_tokio::serve(listener, stop).await?),
     }
 }
