@@ -31,8 +31,9 @@
 //!    an application command such as a write).
 //!
 //! The reader side is a [`reader_core::Reader`] the application owns:
-//! [`Connection::sync_reader`] moves what arrived into it (without a copy)
-//! and applies flow control from its length.
+//! [`Connection::sync_reader`] moves what arrived into it (4 KiB or more
+//! without a copy; less is copied out of the receive room, which is then
+//! whole again) and applies flow control from its length.
 //!
 //! # The lifecycle
 //!
@@ -594,8 +595,8 @@ impl Connection {
 
     // ----- the reader ----------------------------------------------------
 
-    /// Moves what arrived into `reader` (bytes without a copy, then EOF,
-    /// then the error: asyncio's order), and applies flow control from
+    /// Moves what arrived into `reader` (the bytes, 4 KiB or more without
+    /// a copy, then EOF, then the error: asyncio's order), and applies flow control from
     /// `reader`'s length: the driver pauses while the reader plus what
     /// waits here hold more than `2 * limit`, and resumes once the reader
     /// is at `limit` or below (or waiting for more).
