@@ -11,7 +11,6 @@
 //! reused buffers, is the peer of its `_into` reads.
 
 use std::io;
-use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
 use futures::StreamExt;
@@ -26,23 +25,10 @@ pub async fn serve(
     listener: std::net::TcpListener,
     stop: impl std::future::Future<Output = ()>,
 ) -> io::Result<()> {
-    listener.set_nonblocking(true)?;
-    let listener = tokio::net::TcpListener::from_std(listener)?;
-    let store = Arc::new(Store::default());
-    let accept = async {
-        loop {
-            let (sock, _) = listener.accept().await?;
-            let store = store.clone();
-            tokio::spawn(async move {
-                // A failed connection only ends itself.
-                let _ = connection(sock, &store).await;
-            });
-        }
-    };
-    tokio::select! {
-        r = accept => r,
-        () = stop => Ok(()),
-    }
+    crate::hand_tokio::accept_loop(listener, stop, |sock, store| async move {
+        connection(sock, &store).await
+    })
+    .await
 }
 
 /// What the decoder fails with: the protocol broken, or the socket.

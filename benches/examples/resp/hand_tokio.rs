@@ -18,16 +18,34 @@ pub async fn serve(
     listener: std::net::TcpListener,
     stop: impl std::future::Future<Output = ()>,
 ) -> io::Result<()> {
+    accept_loop(listener, stop, |sock, store| async move {
+        connection(sock, &store).await
+    })
+    .await
+}
+
+/// Accepts on `listener` until `stop` completes, serving each connection
+/// in a task of its own with the future `conn` makes of it (one store for
+/// all); a failed connection only ends itself. Shared with the codec
+/// baseline (`hand_codec.rs`).
+pub async fn accept_loop<F, Fut>(
+    listener: std::net::TcpListener,
+    stop: impl std::future::Future<Output = ()>,
+    conn: F,
+) -> io::Result<()>
+where
+    F: Fn(TcpStream, Arc<Store>) -> Fut,
+    Fut: std::future::Future<Output = io::Result<()>> + Send + 'static,
+{
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let store = Arc::new(Store::default());
     let accept = async {
         loop {
             let (sock, _) = listener.accept().await?;
-            let store = store.clone();
+            let served = conn(sock, store.clone());
             tokio::spawn(async move {
-                // A failed connection only ends itself.
-                let _ = connection(sock, &store).await;
+                let _ = served.await;
             });
         }
     };
