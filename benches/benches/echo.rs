@@ -225,14 +225,15 @@ fn main() -> Res<()> {
     if std::env::var_os("ASYNC_STD_THREAD_COUNT").is_none() {
         std::env::set_var("ASYNC_STD_THREAD_COUNT", "1");
     }
+    let setup = support::Setup::from_env()?;
+    let per_s = setup.per_s();
     let support::Setup {
         filter,
         cpu,
         lines,
         rounds,
         data,
-    } = support::Setup::from_env()?;
-    let per_s = move |d: Duration| lines as f64 / d.as_secs_f64();
+    } = setup;
     let runner = |name: &str, run: Box<dyn Fn() -> Res<f64>>| Runner {
         name: name.into(),
         baseline: Some(BASELINE).filter(|b| *b != name),

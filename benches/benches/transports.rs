@@ -278,14 +278,15 @@ const TOKIO_DUPLEX: &str = "hand-written Tokio, tokio::io::duplex";
 const SMOL_TCP: &str = "hand-written smol, TCP";
 
 fn main() -> Res<()> {
+    let setup = support::Setup::from_env()?;
+    let per_s = setup.per_s();
     let support::Setup {
         filter,
         cpu,
         lines,
         rounds,
         data,
-    } = support::Setup::from_env()?;
-    let per_s = move |d: Duration| lines as f64 / d.as_secs_f64();
+    } = setup;
 
     let mut runners: Vec<Runner> = Vec::new();
     let mut add =

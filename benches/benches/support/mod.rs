@@ -95,6 +95,12 @@ impl Setup {
             data,
         })
     }
+
+    /// Lines per second, for a run that echoed all `lines` in `d`.
+    pub fn per_s(&self) -> impl Fn(std::time::Duration) -> f64 + Copy {
+        let lines = self.lines as f64;
+        move |d| lines / d.as_secs_f64()
+    }
 }
 
 pub fn median(v: &mut [f64]) -> f64 {

@@ -161,7 +161,9 @@ impl Inbox {
     /// serves if it is large enough, else the whole room if every chunk
     /// cut from it is gone, else a new room.
     fn make_room(&mut self, want: usize) {
-        self.split_held();
+        if let Some(chunk) = self.take_held() {
+            self.chunks.push_back(chunk);
+        }
         if self.room_buf.is_empty() && want == rooms::ROOM {
             self.room_buf = rooms::take();
             self.pristine = true;
@@ -179,14 +181,16 @@ impl Inbox {
         }
     }
 
-    /// The held bytes, as a chunk of their own (shared with the room).
-    fn split_held(&mut self) {
-        if self.held > 0 {
-            let chunk = self.room_buf.split_to(self.held).freeze();
-            self.chunks.push_back(chunk);
-            self.held = 0;
-            self.pristine = false;
+    /// The held bytes, split off the room as a chunk of their own (which
+    /// shares the room's memory), if there are any.
+    fn take_held(&mut self) -> Option<Bytes> {
+        if self.held == 0 {
+            return None;
         }
+        let chunk = self.room_buf.split_to(self.held).freeze();
+        self.held = 0;
+        self.pristine = false;
+        Some(chunk)
     }
 
     /// Lets go of the room: back to the thread's spare rooms when it may
@@ -282,8 +286,7 @@ impl Inbox {
                 };
             }
             if self.held >= SMALL_READ_SIZE {
-                self.split_held();
-                if let Some(chunk) = self.chunks.pop_front() {
+                if let Some(chunk) = self.take_held() {
                     let _ = reader.feed_bytes(chunk);
                 }
             } else if self.held > 0 {
